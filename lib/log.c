@@ -146,6 +146,9 @@ write_all(int fd, const char *p, size_t n)
 	}
 }
 
+static void log_emit(enum log_level level, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+
 /* log_emit - format once, write to each destination */
 static void
 log_emit(enum log_level level, const char *fmt, va_list ap)
