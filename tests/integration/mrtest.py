@@ -1,0 +1,217 @@
+"""mrtest - helpers for mailroom's integration tests.
+
+Each test gets a real instance in a fresh temporary directory, made with
+`mailroom init` on a free port base, started with `mailroom start` and
+stopped by `mailroom stop`; every process it started is also stopped by its
+PID at the end, whatever happened. Everything listens on 127.0.0.1.
+
+Sanitizer builds: daemons write AddressSanitizer/UBSan reports into the
+instance's asan/ directory; a test fails when any report appears there.
+"""
+import os
+import pwd
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import unittest
+
+BUILD = os.environ.get("MR_BUILD_DIR") or os.path.join(
+    os.path.dirname(__file__), "..", "..", "build")
+BUILD = os.path.abspath(BUILD)
+SOURCE = os.path.abspath(os.environ.get("MR_SOURCE_DIR") or os.path.join(
+    os.path.dirname(__file__), "..", ".."))
+MAILROOM = os.path.join(BUILD, "sbin", "mailroom")
+LIBEXEC = os.path.join(BUILD, "libexec", "mailroom")
+
+# Port offsets of `mailroom init --base-port P`.
+PORTS = {"smtp": 25, "submission": 587, "smtps": 465, "pop3": 110,
+         "imap": 143, "pop3s": 995, "imaps": 993}
+
+# Bounds on every wait in these tests.
+WAIT_S = 20
+POLL_S = 0.05
+
+
+def port_free(port):
+    """Whether 127.0.0.1:port can be bound right now."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("127.0.0.1", port))
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
+_next_base = [20000 + (os.getpid() % 200) * 100]
+
+
+def pick_base():
+    """A port base whose instance ports are all free (bounded search)."""
+    for _ in range(400):
+        base = _next_base[0]
+        _next_base[0] += 1000
+        if _next_base[0] > 60000:
+            _next_base[0] = 20000 + (_next_base[0] % 1000) + 1
+        if all(port_free(base + off) for off in PORTS.values()):
+            return base
+    raise RuntimeError("no free port base")
+
+
+def wait_for(predicate, timeout=WAIT_S, what="condition"):
+    """Poll predicate until true or timeout (then AssertionError)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(POLL_S)
+    raise AssertionError("timed out waiting for " + what)
+
+
+def pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie is as good as gone.
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+class Instance:
+    """A mailroom instance in a temporary directory."""
+
+    def __init__(self, base=None, root_dir=None):
+        self.dir = tempfile.mkdtemp(prefix="mrtest-", dir=root_dir)
+        os.chmod(self.dir, 0o755)
+        self.base = base or pick_base()
+        self.pids = set()
+        self.asan_dir = os.path.join(self.dir, "asan")
+        os.mkdir(self.asan_dir)
+        os.chmod(self.asan_dir, 0o1777)
+        self.env = dict(os.environ)
+        self.env["ASAN_OPTIONS"] = (
+            "detect_leaks=0:abort_on_error=1:log_path=%s/asan"
+            % self.asan_dir)
+        self.env["UBSAN_OPTIONS"] = (
+            "print_stacktrace=1:halt_on_error=1:log_path=%s/ubsan"
+            % self.asan_dir)
+        r = self.mailroom("init", "--base-port", str(self.base))
+        if r.returncode != 0:
+            raise AssertionError("init failed: " + r.stderr)
+
+    @property
+    def main_cf(self):
+        return os.path.join(self.dir, "main.cf")
+
+    def port(self, name):
+        return self.base + PORTS[name]
+
+    def mailroom(self, *args, input=None, timeout=60, check=False):
+        """Run the mailroom command on this instance."""
+        r = subprocess.run([MAILROOM, "-c", self.dir] + list(args),
+                           input=input, capture_output=True, text=True,
+                           timeout=timeout, env=self.env)
+        if check and r.returncode != 0:
+            raise AssertionError("mailroom %s failed (%d): %s%s" % (
+                " ".join(args), r.returncode, r.stdout, r.stderr))
+        return r
+
+    def configure(self, **params):
+        """Append name = value lines to main.cf."""
+        with open(self.main_cf, "a") as f:
+            for k, v in params.items():
+                f.write("%s = %s\n" % (k, v))
+
+    def start(self):
+        self.mailroom("start", check=True)
+        self.remember_pids()
+
+    def status(self):
+        """[(name, pid)] from `mailroom status`, master first; [] if down."""
+        r = self.mailroom("status")
+        if r.returncode != 0:
+            return []
+        out = []
+        for line in r.stdout.splitlines():
+            name, pid = line.split()
+            out.append((name, int(pid)))
+        return out
+
+    def remember_pids(self):
+        for _, pid in self.status():
+            self.pids.add(pid)
+
+    def master_pid(self):
+        st = self.status()
+        return st[0][1] if st else None
+
+    def children(self, name=None):
+        return [pid for n, pid in self.status()[1:]
+                if name is None or n == name]
+
+    def log(self):
+        try:
+            with open(os.path.join(self.dir, "log", "maillog")) as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
+
+    def wait_log(self, text, timeout=WAIT_S):
+        return wait_for(lambda: text in self.log(), timeout,
+                        "log line containing %r" % text)
+
+    def stop(self):
+        self.remember_pids()
+        r = self.mailroom("stop")
+        return r
+
+    def sanitizer_reports(self):
+        out = []
+        for name in sorted(os.listdir(self.asan_dir)):
+            with open(os.path.join(self.asan_dir, name),
+                      errors="replace") as f:
+                out.append(name + ":\n" + f.read())
+        return out
+
+    def cleanup(self):
+        """Stop everything this instance ran, by PID, and remove it."""
+        try:
+            if self.status():
+                self.stop()
+        finally:
+            self.remember_pids()
+            for pid in self.pids:
+                if pid_alive(pid):
+                    try:
+                        os.kill(pid, signal.SIGKILL)
+                    except OSError:
+                        pass
+        reports = self.sanitizer_reports()
+        if os.environ.get("MR_KEEP_TMP") is None:
+            shutil.rmtree(self.dir, ignore_errors=True)
+        if reports:
+            raise AssertionError("sanitizer reports:\n" + "\n".join(reports))
+
+
+class InstanceTest(unittest.TestCase):
+    """A test case with self.mr, a fresh (not yet started) instance."""
+
+    def setUp(self):
+        self.mr = Instance()
+        self.addCleanup(self.mr.cleanup)
+
+
+def current_user():
+    return pwd.getpwuid(os.geteuid()).pw_name
