@@ -47,7 +47,7 @@ void testlib_exit_hook(enum log_level level, int exit_code);
  */
 #define TESTLIB_EXPECT_EXIT(stmt)                                           \
 	({                                                                  \
-		bool exited_ = false;                                       \
+		volatile bool exited_ = false;                                     \
 		log_set_exit_hook(testlib_exit_hook);                       \
 		if (setjmp(testlib_exit_jmp) == 0) {                        \
 			stmt;                                               \
