@@ -38,6 +38,7 @@
 static const struct ipc_type ipc_types_all[] = {
 	{ IPC_MASTER_STATUS_REQUEST, IPC_STATUS_REQUEST_MAX_LEN },
 	{ IPC_MASTER_STATUS_REPLY, IPC_STATUS_REPLY_MAX_LEN },
+	{ IPC_QMGR_WAKEUP, IPC_QMGR_WAKEUP_MAX_LEN },
 };
 
 const struct ipc_limits ipc_limits_all = {

@@ -58,7 +58,11 @@
 enum ipc_type_id {
 	IPC_MASTER_STATUS_REQUEST = 1,	/* client -> master: list processes */
 	IPC_MASTER_STATUS_REPLY = 2,	/* master -> client: the processes */
+	IPC_QMGR_WAKEUP = 3,		/* smtpd -> qmgr: new mail in active/ */
 };
+
+/* IPC_QMGR_WAKEUP carries no attributes yet. */
+#define IPC_QMGR_WAKEUP_MAX_LEN 256u
 
 /* Attribute tags. One namespace for every message type; 0 is never valid. */
 enum ipc_tag {

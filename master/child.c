@@ -18,6 +18,7 @@
  * listening socket (descriptor 3) and the standard descriptors.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,6 +59,17 @@ child_exec(struct master *m, struct master_service *svc)
 	/* Every other descriptor master holds stays behind. */
 	closefrom(svc->listen_fd >= 0 ? SERVER_LISTEN_FD + 1
 				       : SERVER_LISTEN_FD);
+	/* In the background nothing may hold the terminal or the pipes of
+	 * whoever ran `mailroom start`. */
+	if (!m->foreground) {
+		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+		if (null >= 0) {
+			dup2(null, STDIN_FILENO);
+			dup2(null, STDOUT_FILENO);
+			dup2(null, STDERR_FILENO);
+		}
+	}
 	if (privs_is_root() && svc->unpriv && m->owner_uid != 0)
 		privs_drop(m->owner_uid, m->owner_gid);
 	if (m->foreground)

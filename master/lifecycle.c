@@ -234,6 +234,30 @@ lifecycle_setup_queue(struct master *m)
 	}
 }
 
+/* lifecycle_open_log - maillog_file, writable by the daemons too */
+static void
+lifecycle_open_log(struct master *m)
+{
+	const char *error;
+	int fd;
+
+	if (param_maillog_file[0] == '\0')
+		return;
+	/* SECURITY: created by master, owned by mail_owner: the daemons
+	 * append to it; O_NOFOLLOW so a planted link is not followed. */
+	fd = open(param_maillog_file,
+		  O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0640);
+	if (fd >= 0) {
+		if (privs_is_root() &&
+		    fchown(fd, m->owner_uid, m->owner_gid) < 0)
+			log_warn("chown %s: %m", param_maillog_file);
+		close(fd);
+	}
+	if (log_open_file(param_maillog_file, &error) < 0)
+		log_warn("cannot open maillog_file %s: %s",
+			 param_maillog_file, error);
+}
+
 /* lifecycle_on_reload - SIGHUP */
 static void
 lifecycle_on_reload(void *ctx, int signo)
@@ -251,11 +275,8 @@ lifecycle_on_reload(void *ctx, int signo)
 	}
 	if (config_load(m->config_dir, no_overrides, &error) < 0)
 		log_fatal_code(MR_EXIT_CONFIG, "reload: %s", error);
-	if (param_maillog_file[0] != '\0' &&
-	    log_open_file(param_maillog_file, &error) < 0)
-		log_warn("cannot open maillog_file %s: %s",
-			 param_maillog_file, error);
 	lifecycle_setup_owner(m);
+	lifecycle_open_log(m);
 	lifecycle_setup_queue(m);
 	if (master_services_load(m, &error) < 0) {
 		log_error("reload: %s -- keeping the running configuration",
@@ -298,6 +319,7 @@ master_run(struct master *m, int ready_fd)
 	if (ready_fd >= 0)
 		io_set_cloexec(ready_fd, true);
 	lifecycle_setup_owner(m);
+	lifecycle_open_log(m);
 	lifecycle_setup_queue(m);
 	m->loop = event_loop_new();
 	event_signal_add(m->loop, SIGCHLD, lifecycle_on_child, m);

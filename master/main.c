@@ -65,10 +65,6 @@ main(int argc, char **argv)
 		log_fatal_code(MR_EXIT_CONFIG, "%s", error);
 	snprintf(progname, sizeof(progname), "%s/master", param_syslog_name);
 	log_init(progname, LOG_TO_SYSLOG | LOG_TO_STDERR);
-	if (param_maillog_file[0] != '\0' &&
-	    log_open_file(param_maillog_file, &error) < 0)
-		log_warn("cannot open maillog_file %s: %s",
-			 param_maillog_file, error);
 	log_set_verbose(verbose);
 	if (master_lock(&m) < 0)
 		return MASTER_EXIT_RUNNING;
