@@ -5,6 +5,7 @@
  * dict_open   - open PATH.db read-only, refusing stale or foreign files
  * dict_lookup - one key, with case folding when the table has it
  * dict_close  - release a table
+ * dict_walk   - every entry of a table, under one shared lock
  * dict_update - change or delete one key in place under an exclusive lock
  *
  * Ownership: struct dict owns its Berkeley DB handle, its lock descriptor
@@ -435,12 +436,32 @@ dict_key_prepare(struct dict *d, const char *key)
 	return true;
 }
 
+/*
+ * dict_is_stored_string - whether size bytes read from the table are one
+ * string with its NUL: no other NUL, no control character (tab allowed
+ * when allow_tab, for values).
+ */
+static bool
+dict_is_stored_string(const char *p, size_t size, bool allow_tab)
+{
+	size_t i;
+
+	if (size == 0 || p[size - 1] != '\0')
+		return false;
+	for (i = 0; i + 1 < size; i++) {
+		unsigned char c = (unsigned char)p[i];
+
+		if ((c < 0x20 && !(c == '\t' && allow_tab)) || c == 0x7f)
+			return false;
+	}
+	return true;
+}
+
 /* dict_get_locked - the read itself, under the shared lock */
 static int
 dict_get_locked(struct dict *d, const char **value_r, const char **error_r)
 {
 	DBT k, v;
-	size_t i, size;
 	int ret;
 
 	memset(&k, 0, sizeof(k));
@@ -464,20 +485,10 @@ dict_get_locked(struct dict *d, const char **value_r, const char **error_r)
 				 "table %s: lookup of \"%s\": %s",
 				 d->spec.db_path, log_safe_str(d->key),
 				 db_strerror(ret));
-	size = v.size;
-	if (size == 0 || d->value[size - 1] != '\0')
+	if (!dict_is_stored_string(d->value, v.size, true))
 		return dict_fail(d->error, sizeof(d->error), error_r,
 				 "table %s: malformed value for key \"%s\"",
 				 d->spec.db_path, log_safe_str(d->key));
-	for (i = 0; i + 1 < size; i++) {
-		unsigned char c = (unsigned char)d->value[i];
-
-		if ((c < 0x20 && c != '\t') || c == 0x7f)
-			return dict_fail(d->error, sizeof(d->error), error_r,
-					 "table %s: malformed value for key "
-					 "\"%s\"",
-					 d->spec.db_path, log_safe_str(d->key));
-	}
 	*value_r = d->value;
 	return 1;
 }
@@ -517,6 +528,104 @@ dict_lookup(struct dict *d, const char *key, const char **value_r,
 		rc = 0;
 	else
 		rc = dict_get_locked(d, value_r, error_r);
+	(void)dict_flock(d->lock_fd, LOCK_UN);
+	return rc;
+}
+
+/*
+ * dict_walk_locked - the cursor loop of dict_walk, under the shared lock.
+ * Keys are checked like values (no NUL inside, no control character): the
+ * format record, whose key starts with \001, is the one exception.
+ */
+static int
+dict_walk_locked(struct dict *d, dict_walk_fn *cb, void *ctx,
+		 const char **error_r)
+{
+	DBC *cursor;
+	DBT k, v;
+	int ret, rc = 0;
+
+	ret = d->db->cursor(d->db, NULL, &cursor, 0);
+	if (ret != 0)
+		return dict_fail(d->error, sizeof(d->error), error_r,
+				 "table %s: cursor: %s", d->spec.db_path,
+				 db_strerror(ret));
+	for (;;) {
+		memset(&k, 0, sizeof(k));
+		memset(&v, 0, sizeof(v));
+		/* SECURITY: fixed buffers; longer records are refused by
+		 * Berkeley DB with DB_BUFFER_SMALL. */
+		k.data = d->key;
+		k.ulen = sizeof(d->key);
+		k.flags = DB_DBT_USERMEM;
+		v.data = d->value;
+		v.ulen = DICT_SOURCE_MAX_VALUE + 1;
+		v.flags = DB_DBT_USERMEM;
+		ret = cursor->get(cursor, &k, &v, DB_NEXT);
+		if (ret == DB_NOTFOUND)
+			break;
+		if (ret == DB_BUFFER_SMALL) {
+			rc = dict_fail(d->error, sizeof(d->error), error_r,
+				       "table %s: entry too long",
+				       d->spec.db_path);
+			break;
+		}
+		if (ret != 0) {
+			rc = dict_fail(d->error, sizeof(d->error), error_r,
+				       "table %s: read: %s", d->spec.db_path,
+				       db_strerror(ret));
+			break;
+		}
+		if (k.size == sizeof(DICT_META_KEY) &&
+		    memcmp(d->key, DICT_META_KEY, k.size) == 0)
+			continue;
+		if (!dict_is_stored_string(d->key, k.size, false)) {
+			rc = dict_fail(d->error, sizeof(d->error), error_r,
+				       "table %s: malformed key",
+				       d->spec.db_path);
+			break;
+		}
+		if (!dict_is_stored_string(d->value, v.size, true)) {
+			rc = dict_fail(d->error, sizeof(d->error), error_r,
+				       "table %s: malformed value for key "
+				       "\"%s\"",
+				       d->spec.db_path, log_safe_str(d->key));
+			break;
+		}
+		if (cb(ctx, d->key, d->value) != 0)
+			break;
+	}
+	cursor->close(cursor);
+	return rc;
+}
+
+/* dict_walk - every entry, in table order */
+int
+dict_walk(struct dict *d, dict_walk_fn *cb, void *ctx, const char **error_r)
+{
+	struct stat now;
+	int attempt, rc;
+
+	for (attempt = 0;; attempt++) {
+		if (attempt == DICT_OPEN_ATTEMPTS)
+			return dict_fail(d->error, sizeof(d->error), error_r,
+					 "table %s keeps changing",
+					 d->spec.db_path);
+		if (d->db == NULL && dict_reopen(d, error_r) < 0) {
+			snprintf(d->error, sizeof(d->error), "%s", *error_r);
+			*error_r = d->error;
+			return -1;
+		}
+		if (dict_flock(d->lock_fd, LOCK_SH) < 0 ||
+		    fstat(d->lock_fd, &now) < 0)
+			return dict_fail(d->error, sizeof(d->error), error_r,
+					 "lock table %s: %s", d->spec.db_path,
+					 strerror(errno));
+		if (!dict_has_changed(d, &now))
+			break;
+		dict_close_handles(d);
+	}
+	rc = dict_walk_locked(d, cb, ctx, error_r);
 	(void)dict_flock(d->lock_fd, LOCK_UN);
 	return rc;
 }

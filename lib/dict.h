@@ -61,6 +61,23 @@ struct dict *dict_open(const char *spec, int flags, const char **error_r);
 int dict_lookup(struct dict *d, const char *key, const char **value_r,
 		const char **error_r);
 
+/*
+ * dict_walk_fn - receives one entry of dict_walk: key and value, valid
+ * only during the call. Return 0 to go on, 1 to stop the walk.
+ */
+typedef int dict_walk_fn(void *ctx, const char *key, const char *value);
+
+/*
+ * dict_walk - call cb for every entry of d, in the table's order (hash:
+ * no useful order; sort if it matters), all under one shared lock so the
+ * walk sees one version of the table and writers wait for it. The
+ * callback must not use d. Returns 0 when the walk ended or the callback
+ * stopped it, or -1 with *error_r set (valid like dict_lookup's) when the
+ * table cannot be read or holds a malformed entry: a temporary failure.
+ */
+int dict_walk(struct dict *d, dict_walk_fn *cb, void *ctx,
+	      const char **error_r);
+
 /* dict_close - close the table and NULL the caller's pointer. */
 void dict_close(struct dict **d);
 

@@ -27,6 +27,9 @@ static const struct mailroom_command commands[] = {
 	{ "reload", mailroom_cmd_reload, "reload" },
 	{ "status", mailroom_cmd_status, "status" },
 	{ "config", mailroom_cmd_config, "config [-n] [NAME...]" },
+	{ "user", mailroom_cmd_user, "user add|passwd|del NAME | user list" },
+	{ "map", mailroom_cmd_map,
+	  "map build [-a] SPEC... | map query SPEC KEY" },
 };
 
 /* usage - print the command summary */

@@ -28,5 +28,7 @@ int mailroom_cmd_stop(struct mailroom_cli *cli, int argc, char **argv);
 int mailroom_cmd_reload(struct mailroom_cli *cli, int argc, char **argv);
 int mailroom_cmd_status(struct mailroom_cli *cli, int argc, char **argv);
 int mailroom_cmd_config(struct mailroom_cli *cli, int argc, char **argv);
+int mailroom_cmd_user(struct mailroom_cli *cli, int argc, char **argv);
+int mailroom_cmd_map(struct mailroom_cli *cli, int argc, char **argv);
 
 #endif

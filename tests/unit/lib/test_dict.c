@@ -2,7 +2,8 @@
  * test_dict.c - unit tests for lib/dict.c: build and lookup round trips
  * for hash and btree tables, case folding, the staleness rule, refused
  * files (missing, symlink, foreign, malformed values) and single-key
- * updates. Every test works in its own mkdtemp directory under /tmp.
+ * updates, and walks over every entry. Every test works in its own
+ * mkdtemp directory under /tmp.
  */
 #include "tests/unit/testlib.h"
 
@@ -504,6 +505,51 @@ test_reader_follows_rebuild(void **state)
 	mem_free(&db_path);
 }
 
+/* walk_collect - dict_walk callback appending "key=value;" to a buffer */
+static int
+walk_collect(void *ctx, const char *key, const char *value)
+{
+	char *acc = ctx;
+	size_t len = strlen(acc);
+
+	snprintf(acc + len, 256 - len, "%s=%s;", key, value);
+	return strcmp(key, "stop") == 0 ? 1 : 0;
+}
+
+/* test_walk - every entry once, format record hidden, early stop */
+static void
+test_walk(void **state)
+{
+	char *spec = spec_of("btree", "w");
+	const char *error = NULL;
+	char acc[256] = "";
+	struct dict *d;
+
+	(void)state;
+	write_source("w", "b 2\na 1\nc 3\n", 0644);
+	assert_int_equal(dict_build(spec, DICT_SYNTAX_MAP, DICT_FLAGS_DEFAULT,
+				    NULL, &error),
+			 0);
+	d = dict_open(spec, DICT_FLAGS_DEFAULT, &error);
+	assert_non_null(d);
+	assert_int_equal(dict_walk(d, walk_collect, acc, &error), 0);
+	/* btree order; the format record is not an entry. */
+	assert_string_equal(acc, "a=1;b=2;c=3;");
+
+	/* An in-place update is seen; the callback can stop the walk. */
+	assert_int_equal(dict_update(spec, 0, "stop", "x\ty", &error), 0);
+	acc[0] = '\0';
+	assert_int_equal(dict_walk(d, walk_collect, acc, &error), 0);
+	assert_string_equal(acc, "a=1;b=2;c=3;stop=x\ty;");
+	assert_int_equal(dict_update(spec, 0, "aa", "0", &error), 0);
+	assert_int_equal(dict_update(spec, 0, "z", "9", &error), 0);
+	acc[0] = '\0';
+	assert_int_equal(dict_walk(d, walk_collect, acc, &error), 0);
+	assert_string_equal(acc, "a=1;aa=0;b=2;c=3;stop=x\ty;");
+	dict_close(&d);
+	mem_free(&spec);
+}
+
 int
 main(void)
 {
@@ -522,6 +568,8 @@ main(void)
 						dict_teardown),
 		cmocka_unit_test_setup_teardown(test_reader_follows_rebuild,
 						dict_setup, dict_teardown),
+		cmocka_unit_test_setup_teardown(test_walk, dict_setup,
+						dict_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
