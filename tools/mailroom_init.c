@@ -21,6 +21,7 @@
 
 #include "lib/buf.h"
 #include "lib/config.h"
+#include "lib/dict.h"
 #include "lib/io.h"
 #include "lib/log.h"
 #include "lib/mem.h"
@@ -45,18 +46,18 @@ struct init_service {
 	const char *args;
 };
 
-/* The default service table of an instance, in master.cf order. */
+/*
+ * The default service table of an instance, in master.cf order. The
+ * submission (P+587) and smtps (P+465) services join once smtpd has TLS.
+ * "pickup" is the local submission socket of the sendmail command.
+ */
 static const struct init_service init_services[] = {
 	{ "smtp", 25, "smtpd", "n", "-", "-", "" },
-	{ "submission", 587, "smtpd", "n", "-", "-",
-	  " -o smtpd_tls_security_level=encrypt -o smtpd_sasl_auth_enable=yes" },
-	{ "smtps", 465, "smtpd", "n", "-", "-",
-	  " -o smtpd_tls_wrappermode=yes -o smtpd_sasl_auth_enable=yes" },
 	{ "pop3", 110, "pop3d", "n", "-", "-", "" },
 	{ "pop3s", 995, "pop3d", "n", "-", "-", " -o pop3d_tls_wrappermode=yes" },
 	{ "imap", 143, "imapd", "n", "-", "-", "" },
 	{ "imaps", 993, "imapd", "n", "-", "-", " -o imapd_tls_wrappermode=yes" },
-	{ "pickup", 0, "smtpd", "n", "-", "1", " -o smtpd_service_mode=pickup" },
+	{ "pickup", 0, "smtpd", "n", "-", "1", "" },
 	{ "qmgr", 0, "qmgr", "n", "-", "1", "" },
 	{ "smtp", 0, "smtp", "-", "-", "1", "" },
 	{ "local", 0, "local", "-", "n", "1", "" },
@@ -217,6 +218,14 @@ mailroom_cmd_init(struct mailroom_cli *cli, int argc, char **argv)
 		   privs_is_root() ? "root" : owner);
 	if (init_write(dir, "aliases", &b, 0644) < 0)
 		goto out;
+	path = mem_asprintf("hash:%s/aliases", dir);
+	if (dict_build(path, DICT_SYNTAX_ALIASES, DICT_FLAGS_DEFAULT, NULL,
+		       &error) < 0) {
+		fprintf(stderr, "mailroom: %s\n", error);
+		mem_free(&path);
+		goto out;
+	}
+	mem_free(&path);
 	buf_reset(&b);
 	init_main_cf(&b, dir, owner);
 	if (init_write(dir, "main.cf", &b, 0644) < 0)

@@ -1,0 +1,299 @@
+/*
+ * policy.c - smtpd's decisions: who may send to whom.
+ *
+ * smtpd_policy_init/deinit (lists from main.cf), smtpd_policy_rcpt (one
+ * recipient), smtpd_policy_client_allowed/release (connections per client).
+ *
+ * A recipient is accepted when its domain is
+ *   local   (mydestination): the user (the local part without its
+ *           recipient_delimiter extension) is an alias (alias_maps), an
+ *           office user (the users table) or, in a root instance, a system
+ *           user; "postmaster" always is (RFC 5321 4.5.1). Otherwise
+ *           550 5.1.1 User unknown in local recipient table;
+ *   virtual (virtual_mailbox_domains): the address is in
+ *           virtual_mailbox_maps or the users table, else 550 5.1.1;
+ *   relayed: the domain is in relay_domains (subdomains included, as with
+ *           Postfix's parent_domain_matches_subdomains), or the client may
+ *           relay (mynetworks, local submission), else 554 5.7.1 Relay access
+ *           denied.
+ * A table that cannot be read gives 451 4.3.0 (temporary): nothing is
+ * refused for good because of a local problem.
+ */
+#include <errno.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "lib/dict.h"
+#include "lib/log.h"
+#include "lib/mem.h"
+#include "lib/params.h"
+#include "lib/privs.h"
+#include "lib/str.h"
+#include "lib/users.h"
+#include "smtpd/smtpd.h"
+
+/* policy_list - a lower-cased list parameter */
+static char **
+policy_list(const char *value)
+{
+	char **list = str_split(value, " \t\r\n,", NULL);
+	char **p;
+
+	for (p = list; *p != NULL; p++)
+		str_lower(*p);
+	return list;
+}
+
+/* smtpd_policy_init - parse the lists once per process */
+void
+smtpd_policy_init(struct smtpd *sd)
+{
+	const char *error;
+
+	if (cidr_list_parse(&sd->mynetworks, param_mynetworks, &error) < 0)
+		log_fatal_code(MR_EXIT_CONFIG, "mynetworks: %s", error);
+	sd->mydestination = policy_list(param_mydestination);
+	sd->relay_domains = policy_list(param_relay_domains);
+	sd->virtual_domains = policy_list(param_virtual_mailbox_domains);
+	sd->alias_maps = str_split(param_alias_maps, " \t\r\n,", NULL);
+	sd->virtual_maps = str_split(param_virtual_mailbox_maps, " \t\r\n,",
+				     NULL);
+	sd->users = users_new(param_user_database, "", USERS_SCHEME_YESCRYPT,
+			      &error);
+	if (sd->users == NULL)
+		log_fatal_code(MR_EXIT_CONFIG, "user_database %s: %s",
+			       param_user_database, error);
+}
+
+/* policy_user_exists - 1 in the users table, 0 not, -1 unreadable */
+static int
+policy_user_exists(struct smtpd *sd, const char *name)
+{
+	struct users_entry entry;
+	const char *error;
+	int found = users_lookup(sd->users, name, &entry, &error);
+
+	if (found < 0)
+		log_warn("users table: %s", error);
+	return found;
+}
+
+/* smtpd_policy_deinit - release the lists */
+void
+smtpd_policy_deinit(struct smtpd *sd)
+{
+	cidr_list_deinit(&sd->mynetworks);
+	str_split_free(&sd->mydestination);
+	str_split_free(&sd->relay_domains);
+	str_split_free(&sd->virtual_domains);
+	str_split_free(&sd->alias_maps);
+	str_split_free(&sd->virtual_maps);
+	users_free(&sd->users);
+	mem_free(&sd->clients);
+}
+
+/* policy_domain_in - exact (case-insensitive) membership */
+static bool
+policy_domain_in(char **list, const char *domain)
+{
+	for (; *list != NULL; list++)
+		if (str_eq_ci(*list, domain))
+			return true;
+	return false;
+}
+
+/* policy_domain_matches - domain or a parent domain is listed */
+static bool
+policy_domain_matches(char **list, const char *domain)
+{
+	for (; *list != NULL; list++) {
+		const char *e = *list;
+		size_t elen = strlen(e), dlen = strlen(domain);
+
+		if (e[0] == '.') {
+			if (dlen > elen &&
+			    str_eq_ci(domain + dlen - elen, e))
+				return true;
+			continue;
+		}
+		if (str_eq_ci(domain, e))
+			return true;
+		if (dlen > elen + 1 && domain[dlen - elen - 1] == '.' &&
+		    str_eq_ci(domain + dlen - elen, e))
+			return true;
+	}
+	return false;
+}
+
+/* policy_maps_find - key in any of the tables: 1 yes, 0 no, -1 error */
+static int
+policy_maps_find(char **specs, const char *key)
+{
+	int found = 0;
+
+	for (; *specs != NULL && found == 0; specs++) {
+		const char *error, *value;
+		struct dict *d = dict_open(*specs, 0, &error);
+
+		if (d == NULL) {
+			log_warn("%s: %s", *specs, error);
+			return -1;
+		}
+		found = dict_lookup(d, key, &value, &error);
+		if (found < 0)
+			log_warn("%s: lookup of %s: %s", *specs,
+				 log_safe_str(key), error);
+		dict_close(&d);
+	}
+	return found;
+}
+
+/* policy_local_user - local part without extension, lower-cased */
+static char *
+policy_local_user(const char *local)
+{
+	char *user = str_lower(mem_strdup(local));
+
+	if (param_recipient_delimiter[0] != '\0') {
+		size_t cut = strcspn(user, param_recipient_delimiter);
+
+		/* "+tag" alone is not an extension of an empty user. */
+		if (cut > 0)
+			user[cut] = '\0';
+	}
+	return user;
+}
+
+/* policy_local_exists - 1 known, 0 unknown, -1 temporary failure */
+static int
+policy_local_exists(struct smtpd *sd, const char *local)
+{
+	char *user = policy_local_user(local);
+	int found;
+
+	if (strcmp(user, "postmaster") == 0) {
+		mem_free(&user);
+		return 1;
+	}
+	found = policy_maps_find(sd->alias_maps, user);
+	if (found == 0)
+		found = policy_user_exists(sd, user);
+	if (found == 0 && privs_is_root()) {
+		errno = 0;
+		found = getpwnam(user) != NULL ? 1 : errno != 0 ? -1 : 0;
+	}
+	mem_free(&user);
+	return found;
+}
+
+/* policy_virtual_exists - 1 known, 0 unknown, -1 temporary failure */
+static int
+policy_virtual_exists(struct smtpd *sd, const char *address)
+{
+	char *key = str_lower(mem_strdup(address));
+	int found = policy_maps_find(sd->virtual_maps, key);
+
+	if (found == 0)
+		found = policy_user_exists(sd, key);
+	mem_free(&key);
+	return found;
+}
+
+/* smtpd_policy_rcpt - accept or refuse one recipient */
+int
+smtpd_policy_rcpt(struct smtpd_session *s, const struct addr *a,
+		  const char *formatted, char *reply_buf, size_t reply_size,
+		  const char **reply_r)
+{
+	struct smtpd *sd = s->sd;
+	int found;
+
+	*reply_r = reply_buf;
+	if (a->domain == NULL) {
+		/* Only <Postmaster> gets here (RFC 5321 4.1.1.3). */
+		return 0;
+	}
+	if (policy_domain_in(sd->mydestination, a->domain)) {
+		found = policy_local_exists(sd, a->local);
+		if (found > 0)
+			return 0;
+		snprintf(reply_buf, reply_size,
+			 found < 0 ? "451 4.3.0 <%s>: Temporary lookup failure"
+				   : "550 5.1.1 <%s>: Recipient address "
+				     "rejected: User unknown in local "
+				     "recipient table",
+			 formatted);
+		return -1;
+	}
+	if (policy_domain_in(sd->virtual_domains, a->domain)) {
+		found = policy_virtual_exists(sd, formatted);
+		if (found > 0)
+			return 0;
+		snprintf(reply_buf, reply_size,
+			 found < 0 ? "451 4.3.0 <%s>: Temporary lookup failure"
+				   : "550 5.1.1 <%s>: Recipient address "
+				     "rejected: User unknown in virtual "
+				     "mailbox table",
+			 formatted);
+		return -1;
+	}
+	if (s->may_relay || policy_domain_matches(sd->relay_domains,
+						  a->domain))
+		return 0;
+	snprintf(reply_buf, reply_size,
+		 "554 5.7.1 <%s>: Relay access denied", formatted);
+	return -1;
+}
+
+/* smtpd_policy_client_allowed - count a connection against its client */
+bool
+smtpd_policy_client_allowed(struct smtpd *sd, struct smtpd_session *s)
+{
+	size_t i;
+
+	/* Local submission and mynetworks are exempt, as with Postfix's
+	 * smtpd_client_event_limit_exceptions. */
+	if (s->may_relay || param_smtpd_client_connection_count_limit <= 0)
+		return true;
+	for (i = 0; i < sd->client_count; i++)
+		if (strcmp(sd->clients[i].addr, s->client_addr) == 0)
+			break;
+	if (i == sd->client_count) {
+		if (sd->client_count == sd->client_cap) {
+			sd->client_cap = sd->client_cap ? sd->client_cap * 2
+							: 16;
+			sd->clients = mem_realloc_array(sd->clients,
+							sd->client_cap,
+							sizeof(*sd->clients));
+		}
+		memset(&sd->clients[i], 0, sizeof(sd->clients[i]));
+		snprintf(sd->clients[i].addr, sizeof(sd->clients[i].addr),
+			 "%s", s->client_addr);
+		sd->client_count++;
+	}
+	if (sd->clients[i].count >=
+	    (unsigned)param_smtpd_client_connection_count_limit)
+		return false;
+	sd->clients[i].count++;
+	s->counted = true;
+	return true;
+}
+
+/* smtpd_policy_client_release - the session's slot is free again */
+void
+smtpd_policy_client_release(struct smtpd *sd, struct smtpd_session *s)
+{
+	size_t i;
+
+	if (!s->counted)
+		return;
+	for (i = 0; i < sd->client_count; i++) {
+		if (strcmp(sd->clients[i].addr, s->client_addr) != 0)
+			continue;
+		if (--sd->clients[i].count == 0)
+			sd->clients[i] = sd->clients[--sd->client_count];
+		break;
+	}
+	s->counted = false;
+}
