@@ -246,7 +246,14 @@ smtpd_policy_rcpt(struct smtpd_session *s, const struct addr *a,
 	return -1;
 }
 
-/* smtpd_policy_client_allowed - count a connection against its client */
+/*
+ * smtpd_policy_client_allowed - count a connection against its client.
+ * XXX: the count is kept per smtpd process, so with N processes a client
+ * may hold up to N times smtpd_client_connection_count_limit sessions.
+ * Exact counting needs state shared between the processes (Postfix's
+ * anvil); until then, run one smtpd process for a service that relies on
+ * the limit (maxproc 1: one process serves thousands of sessions).
+ */
 bool
 smtpd_policy_client_allowed(struct smtpd *sd, struct smtpd_session *s)
 {

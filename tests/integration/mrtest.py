@@ -215,3 +215,56 @@ class InstanceTest(unittest.TestCase):
 
 def current_user():
     return pwd.getpwuid(os.geteuid()).pw_name
+
+
+# Queue file records (docs/queue-format.md, version 1).
+QUEUE_MAGIC = b"MRQF\x01\x00\x00\x00"
+
+
+def read_queue_file(path):
+    """Parse a queue file: {"sender", "rcpts", "content", "complete"}.
+
+    An independent reader, so the tests do not trust the one under test.
+    """
+    import struct
+    with open(path, "rb") as f:
+        data = f.read()
+    if not data.startswith(QUEUE_MAGIC):
+        raise ValueError("bad magic in " + path)
+    pos, out = len(QUEUE_MAGIC), {"sender": None, "rcpts": [],
+                                   "content": b"", "complete": False}
+    while pos < len(data):
+        rtype = data[pos]
+        (length,) = struct.unpack(">I", data[pos + 1:pos + 5])
+        value = data[pos + 5:pos + 5 + length]
+        if len(value) != length:
+            raise ValueError("truncated record in " + path)
+        pos += 5 + length
+        if rtype == ord("S"):
+            out["sender"] = value.decode()
+        elif rtype == ord("t"):
+            (alen,) = struct.unpack(">H", value[2:4])
+            out["rcpts"].append(value[7:7 + alen].decode())
+        elif rtype == ord("M"):
+            out["content"] += value
+        elif rtype == ord("Z"):
+            out["complete"] = True
+    return out
+
+
+def queued(instance, state="active"):
+    """{queue id: parsed file} for every file in a queue state."""
+    d = os.path.join(instance.dir, "queue", state)
+    return {name: read_queue_file(os.path.join(d, name))
+            for name in sorted(os.listdir(d)) if not name.startswith(".")}
+
+
+def body_of(content):
+    """The message after the Received: header smtpd adds."""
+    assert content.startswith(b"Received: "), content[:80]
+    pos = 0
+    while True:
+        end = content.index(b"\r\n", pos)
+        if content[end + 2:end + 3] not in (b"\t", b" "):
+            return content[end + 2:]
+        pos = end + 2

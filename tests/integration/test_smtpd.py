@@ -1,0 +1,360 @@
+"""smtpd conformance: RFC 5321 commands and replies, ESMTP extensions,
+strict framing (SMTP smuggling), limits and relay policy, with the server
+lines written out in full, and real clients (smtplib, swaks)."""
+import os
+import re
+import smtplib
+import subprocess
+import time
+import unittest
+
+import mrtest
+from mrtest import InstanceTest, queued, body_of, wait_for
+from smtpclient import Raw
+
+EHLO = [b"250-%s", b"250-PIPELINING", b"250-SIZE 10240000", b"250-VRFY",
+        b"250-ENHANCEDSTATUSCODES", b"250-8BITMIME", b"250-DSN",
+        b"250-SMTPUTF8", b"250 CHUNKING"]
+HOST = b"mx.test.example"
+
+
+class SmtpdBase(InstanceTest):
+    """A started instance and a raw client."""
+
+    def setUp(self):
+        super().setUp()
+        self.mr.configure(myhostname=HOST.decode())
+        self.config()
+        self.mr.start()
+
+    def config(self):
+        """Extra main.cf lines of a test class."""
+
+    def connect(self):
+        c = Raw(self.mr.port("smtp"))
+        self.addCleanup(c.close)
+        self.assertEqual(c.reply(), [b"220 " + HOST + b" ESMTP mailroom"])
+        return c
+
+    def ehlo(self, c):
+        c.send(b"EHLO client.example\r\n")
+        self.assertEqual(c.reply(), [EHLO[0] % HOST] + EHLO[1:])
+
+
+class SmtpdTest(SmtpdBase):
+
+    def test_greeting_ehlo_helo(self):
+        c = self.connect()
+        self.ehlo(c)
+        self.assertEqual(c.cmd(b"HELO client.example"), b"250 " + HOST)
+        self.assertEqual(c.cmd(b"EHLO"),
+                         b"501 5.5.4 Syntax: EHLO hostname")
+        self.assertEqual(c.cmd(b"QUIT"), b"221 2.0.0 Bye")
+        self.assertTrue(c.closed())
+
+    def test_simple_commands(self):
+        c = self.connect()
+        self.assertEqual(c.cmd(b"NOOP"), b"250 2.0.0 Ok")
+        self.assertEqual(c.cmd(b"VRFY postmaster"),
+                         b"252 2.0.0 Cannot VRFY user, but will accept "
+                         b"message and attempt delivery")
+        c.send(b"HELP\r\n")
+        self.assertEqual(c.reply(), [
+            b"214-2.0.0 Commands: HELO EHLO MAIL RCPT DATA BDAT RSET "
+            b"NOOP QUIT VRFY HELP", b"214 2.0.0 See RFC 5321"])
+        self.assertEqual(c.cmd(b"EXPN staff"),
+                         b"502 5.5.1 Error: command not implemented")
+        self.assertEqual(c.cmd(b"FOO bar"),
+                         b"500 5.5.2 Error: command not recognized")
+        self.assertEqual(c.cmd(b"RSET"), b"250 2.0.0 Ok")
+
+    def test_transaction_and_queue_file(self):
+        c = self.connect()
+        self.ehlo(c)
+        self.assertEqual(c.cmd(b"MAIL FROM:<alice@client.example>"),
+                         b"250 2.1.0 Ok")
+        self.assertEqual(c.cmd(b"RCPT TO:<bob@relay.example>"),
+                         b"250 2.1.5 Ok")
+        self.assertEqual(c.cmd(b"RCPT TO:<carol@relay.example>"),
+                         b"250 2.1.5 Ok")
+        self.assertEqual(c.cmd(b"DATA"),
+                         b"354 End data with <CR><LF>.<CR><LF>")
+        body = (b"Subject: test\r\n\r\nline one\r\n..leading dot\r\n"
+                b"\xc3\xa9t\xc3\xa9\r\n")
+        reply = c.cmd(body + b".")
+        m = re.fullmatch(rb"250 2\.0\.0 Ok: queued as ([0-9A-Za-z]{21})",
+                         reply)
+        self.assertTrue(m, reply)
+        qid = m.group(1).decode()
+        q = queued(self.mr)
+        self.assertEqual(list(q), [qid])
+        self.assertTrue(q[qid]["complete"])
+        self.assertEqual(q[qid]["sender"], "alice@client.example")
+        self.assertEqual(q[qid]["rcpts"], ["bob@relay.example",
+                                           "carol@relay.example"])
+        self.assertEqual(body_of(q[qid]["content"]),
+                         body.replace(b"\r\n..", b"\r\n."))
+        self.assertRegex(q[qid]["content"].decode("utf-8", "replace"),
+                         r"^Received: from client\.example \(unknown "
+                         r"\[127\.0\.0\.1\]\)\r\n\tby mx\.test\.example "
+                         r"\(mailroom\) with ESMTP id %s;\r\n\t" % qid)
+        log = self.mr.wait_log(qid + ": from=<alice@client.example>")
+        self.assertIn("%s: client=unknown[127.0.0.1]" % qid, self.mr.log())
+        self.assertRegex(self.mr.log(), qid + r": from=<alice@client\."
+                         r"example>, size=\d+, nrcpt=2 \(queue active\)")
+
+    def test_null_sender_and_rset(self):
+        c = self.connect()
+        self.assertEqual(c.cmd(b"MAIL FROM:<>"), b"250 2.1.0 Ok")
+        self.assertEqual(c.cmd(b"MAIL FROM:<>"),
+                         b"503 5.5.1 Error: nested MAIL command")
+        self.assertEqual(c.cmd(b"RSET"), b"250 2.0.0 Ok")
+        self.assertEqual(c.cmd(b"RCPT TO:<x@relay.example>"),
+                         b"503 5.5.1 Error: need MAIL command")
+        self.assertEqual(c.cmd(b"DATA"),
+                         b"503 5.5.1 Error: need MAIL command")
+        self.assertEqual(c.cmd(b"MAIL FROM:<>"), b"250 2.1.0 Ok")
+        self.assertEqual(c.cmd(b"DATA"),
+                         b"554 5.5.1 Error: no valid recipients")
+        self.assertEqual(c.cmd(b"RCPT TO:<x@relay.example>"),
+                         b"250 2.1.5 Ok")
+        c.cmd(b"DATA")
+        self.assertTrue(c.cmd(b"x\r\n.").startswith(b"250 2.0.0 Ok"))
+        self.assertEqual([q["sender"] for q in queued(self.mr).values()],
+                         [""])
+
+    def test_pipelining_answers_in_order(self):
+        c = self.connect()
+        c.send(b"EHLO client.example\r\nMAIL FROM:<a@client.example>\r\n"
+               b"RCPT TO:<b@relay.example>\r\nRCPT TO:<nobody@localhost>\r\n"
+               b"RCPT TO:<c@relay.example>\r\nDATA\r\n")
+        replies = c.replies(6)
+        self.assertEqual(replies[1:], [
+            [b"250 2.1.0 Ok"], [b"250 2.1.5 Ok"],
+            [b"550 5.1.1 <nobody@localhost>: Recipient address rejected: "
+             b"User unknown in local recipient table"],
+            [b"250 2.1.5 Ok"], [b"354 End data with <CR><LF>.<CR><LF>"]])
+        c.send(b"Subject: p\r\n\r\nbody\r\n.\r\nNOOP\r\nQUIT\r\n")
+        r = c.replies(3)
+        self.assertTrue(r[0][0].startswith(b"250 2.0.0 Ok: queued as "))
+        self.assertEqual(r[1:], [[b"250 2.0.0 Ok"], [b"221 2.0.0 Bye"]])
+        self.assertEqual([q["rcpts"] for q in queued(self.mr).values()],
+                         [["b@relay.example", "c@relay.example"]])
+
+    def test_bdat(self):
+        c = self.connect()
+        self.ehlo(c)
+        c.cmd(b"MAIL FROM:<a@client.example> BODY=BINARYMIME")
+        c.cmd(b"RCPT TO:<b@relay.example>")
+        part1 = b"Subject: b\r\n\r\nbinary\x00\nbare\rLF\r\n.\r\n"
+        part2 = b"second chunk\r\n"
+        c.send(b"BDAT %d\r\n" % len(part1) + part1)
+        r = c.reply()
+        self.assertRegex(r[0], rb"^250 2\.0\.0 Ok: \d+ octets$")
+        self.assertEqual(c.cmd(b"DATA"),
+                         b"503 5.5.1 Error: BDAT required for this message")
+        c.send(b"BDAT %d LAST\r\n" % len(part2) + part2)
+        self.assertRegex(c.reply()[0], rb"^250 2\.0\.0 Ok: queued as ")
+        (q,) = queued(self.mr).values()
+        self.assertEqual(body_of(q["content"]), part1 + part2)
+        # BDAT 0 LAST ends a message; a chunk without MAIL is read and
+        # refused, and the session stays in step.
+        c.send(b"BDAT 4\r\nabcdNOOP\r\n")
+        self.assertEqual(c.replies(2), [
+            [b"503 5.5.1 Error: need MAIL command"], [b"250 2.0.0 Ok"]])
+        c.cmd(b"MAIL FROM:<a@client.example>")
+        c.cmd(b"RCPT TO:<b@relay.example>")
+        c.send(b"BDAT 3\r\nab\n")
+        self.assertRegex(c.reply()[0], rb"^250 ")
+        c.send(b"BDAT 0 LAST\r\n")
+        self.assertRegex(c.reply()[0], rb"^250 2\.0\.0 Ok: queued as ")
+        self.assertEqual(len(queued(self.mr)), 2)
+        self.assertEqual(c.cmd(b"BDAT x"),
+                         b"501 5.5.4 Syntax: BDAT count [LAST]")
+        self.assertEqual(c.reply(), [
+            b"421 4.5.0 mx.test.example Error: bad BDAT command, closing"])
+        self.assertTrue(c.closed())
+
+    def test_size(self):
+        c = self.connect()
+        self.ehlo(c)
+        self.assertEqual(c.cmd(b"MAIL FROM:<a@client.example> SIZE=10240001"),
+                         b"552 5.3.4 Message size exceeds fixed limit")
+        self.assertEqual(c.cmd(b"MAIL FROM:<a@client.example> SIZE=1000"),
+                         b"250 2.1.0 Ok")
+        c.cmd(b"RCPT TO:<b@relay.example>")
+        c.cmd(b"DATA")
+        line = b"x" * 998 + b"\r\n"
+        c.send(line * (10240000 // 1000 + 10))
+        self.assertEqual(c.cmd(b"."),
+                         b"552 5.3.4 Message size exceeds fixed limit")
+        self.assertEqual(queued(self.mr), {})
+        self.assertEqual(c.cmd(b"NOOP"), b"250 2.0.0 Ok")
+
+    def smuggle(self, vector):
+        """Send DATA text with vector inside; return the replies seen."""
+        c = self.connect()
+        c.cmd(b"EHLO client.example")
+        c.cmd(b"MAIL FROM:<a@client.example>")
+        c.cmd(b"RCPT TO:<b@relay.example>")
+        c.cmd(b"DATA")
+        c.send(b"Subject: s\r\n\r\nfirst" + vector +
+               b"MAIL FROM:<evil@client.example>\r\n"
+               b"RCPT TO:<victim@relay.example>\r\nDATA\r\n"
+               b"smuggled\r\n.\r\n")
+        return c, c.reply()
+
+    def test_smuggling_vectors(self):
+        vectors = [b"\n.\n", b"\r\n.\r", b"\n.\r\n", b"\r.\r",
+                   b"\r\n.\n", b"\n.\r", b"\r.\r\n", b"\r\n.\r\r\n"]
+        for v in vectors:
+            with self.subTest(vector=v):
+                c, reply = self.smuggle(v)
+                # The data ends only at the real CRLF.CRLF; the bare LF or
+                # CR makes the whole message refused; nothing inside it
+                # was executed as a command.
+                self.assertIn(reply[0], [
+                    b"550 5.5.2 Error: bare <LF> received",
+                    b"550 5.5.2 Error: bare <CR> received"])
+                self.assertEqual(c.cmd(b"NOOP"), b"250 2.0.0 Ok")
+        self.assertEqual(queued(self.mr), {})
+        self.assertNotIn("evil@client.example", self.mr.log())
+
+    def test_bare_lf_in_command_is_not_a_line_end(self):
+        c = self.connect()
+        c.send(b"NOOP\nNOOP\r\n")
+        self.assertEqual(c.reply(),
+                         [b"500 5.5.2 Error: bare <LF> received"])
+        self.assertEqual(c.cmd(b"NOOP"), b"250 2.0.0 Ok")
+
+    def test_long_lines_and_nul(self):
+        c = self.connect()
+        self.assertEqual(c.cmd(b"NOOP " + b"x" * 600),
+                         b"500 5.5.2 Error: line too long")
+        self.assertEqual(c.cmd(b"NOOP"), b"250 2.0.0 Ok")
+        self.assertEqual(c.cmd(b"MAIL FROM:<a\x00b@client.example>")[:4],
+                         b"501 ")
+        c.cmd(b"MAIL FROM:<a@client.example>")
+        c.cmd(b"RCPT TO:<b@relay.example>")
+        c.cmd(b"DATA")
+        self.assertEqual(c.cmd(b"y" * 1001 + b"\r\n."),
+                         b"550 5.5.2 Error: message line longer than 1000 "
+                         b"octets")
+        c.cmd(b"MAIL FROM:<a@client.example>")
+        c.cmd(b"RCPT TO:<b@relay.example>")
+        c.cmd(b"DATA")
+        self.assertRegex(c.cmd(b"y" * 998 + b"\r\n."),
+                         rb"^250 2\.0\.0 Ok: queued as ")
+
+    def test_starttls_discards_pipelined_input(self):
+        c = self.connect()
+        c.send(b"STARTTLS\r\nNOOP\r\nMAIL FROM:<a@client.example>\r\n")
+        self.assertEqual(c.reply(), [
+            b"454 4.7.0 TLS not available due to local problem"])
+        self.assertEqual(c.cmd(b"RSET"), b"250 2.0.0 Ok")
+
+    def test_local_recipients(self):
+        c = self.connect()
+        c.cmd(b"MAIL FROM:<a@client.example>")
+        self.assertEqual(c.cmd(b"RCPT TO:<postmaster@localhost>"),
+                         b"250 2.1.5 Ok")
+        self.assertEqual(c.cmd(b"RCPT TO:<Postmaster>"), b"250 2.1.5 Ok")
+        self.assertEqual(c.cmd(b"RCPT TO:<nobody@mx.test.example>"),
+                         b"550 5.1.1 <nobody@mx.test.example>: Recipient "
+                         b"address rejected: User unknown in local "
+                         b"recipient table")
+        # Users of the users table are known.
+        self.mr.mailroom("user", "add", "alice", input="secret\n",
+                         check=True)
+        self.assertEqual(c.cmd(b"RCPT TO:<Alice@localhost>"),
+                         b"250 2.1.5 Ok")
+
+    def test_unknown_command_error_limit(self):
+        c = self.connect()
+        for _ in range(19):
+            self.assertEqual(c.cmd(b"BOGUS"),
+                             b"500 5.5.2 Error: command not recognized")
+        c.send(b"BOGUS\r\n")
+        self.assertEqual(c.replies(2), [
+            [b"500 5.5.2 Error: command not recognized"],
+            [b"421 4.7.0 mx.test.example Error: too many errors"]])
+        self.assertTrue(c.closed())
+
+    def test_smtplib_and_swaks(self):
+        s = smtplib.SMTP("127.0.0.1", self.mr.port("smtp"), timeout=10)
+        s.sendmail("a@client.example", ["b@relay.example"],
+                   b"Subject: smtplib\r\n\r\nhello\r\n")
+        s.quit()
+        r = subprocess.run(["swaks", "--server", "127.0.0.1",
+                            "--port", str(self.mr.port("smtp")),
+                            "--from", "c@client.example",
+                            "--to", "d@relay.example",
+                            "--header", "Subject: swaks",
+                            "--body", "from swaks"],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("<-  250 2.0.0 Ok: queued as ", r.stdout)
+        subjects = sorted(re.search(rb"Subject: (\w+)", q["content"])
+                          .group(1) for q in queued(self.mr).values())
+        self.assertEqual(subjects, [b"smtplib", b"swaks"])
+
+
+class SmtpdLimitsTest(SmtpdBase):
+    """A client outside mynetworks, with small limits."""
+
+    def config(self):
+        self.mr.configure(mynetworks="10.0.0.0/8", relay_domains="relay.example",
+                          smtpd_recipient_limit="3", smtpd_timeout="2s",
+                          smtpd_client_connection_count_limit="2",
+                          recipient_delimiter="+")
+        # The per-client count is kept per smtpd process: run one.
+        path = os.path.join(self.mr.dir, "master.cf")
+        with open(path) as f:
+            lines = f.read().splitlines()
+        with open(path, "w") as f:
+            for line in lines:
+                fields = line.split()
+                if fields and fields[0].endswith(":%d" % self.mr.port("smtp")):
+                    fields[6] = "1"
+                    line = " ".join(fields)
+                f.write(line + "\n")
+
+    def test_relay_control(self):
+        c = self.connect()
+        c.cmd(b"MAIL FROM:<a@client.example>")
+        self.assertEqual(c.cmd(b"RCPT TO:<x@elsewhere.example>"),
+                         b"554 5.7.1 <x@elsewhere.example>: Relay access "
+                         b"denied")
+        self.assertEqual(c.cmd(b"RCPT TO:<x@relay.example>"), b"250 2.1.5 Ok")
+        self.assertEqual(c.cmd(b"RCPT TO:<x@sub.relay.example>"),
+                         b"250 2.1.5 Ok")
+        self.assertEqual(c.cmd(b"RCPT TO:<postmaster+tag@localhost>"),
+                         b"250 2.1.5 Ok")
+        self.assertEqual(c.cmd(b"RCPT TO:<y@relay.example>"),
+                         b"452 4.5.3 Error: too many recipients")
+        self.assertIn("NOQUEUE: reject: RCPT from unknown[127.0.0.1]: 554 "
+                      "5.7.1 <x@elsewhere.example>: Relay access denied; "
+                      "from=<a@client.example> to=<x@elsewhere.example> "
+                      "proto=SMTP helo=<>", self.mr.log())
+
+    def test_timeout(self):
+        c = self.connect()
+        start = time.monotonic()
+        self.assertEqual(c.reply(), [
+            b"421 4.4.2 mx.test.example Error: timeout exceeded"])
+        self.assertTrue(c.closed())
+        self.assertLess(time.monotonic() - start, 15)
+
+    def test_connection_count_limit(self):
+        keep = [self.connect(), self.connect()]
+        third = Raw(self.mr.port("smtp"))
+        self.addCleanup(third.close)
+        self.assertEqual(third.reply(), [
+            b"421 4.7.0 mx.test.example Error: too many connections from "
+            b"127.0.0.1"])
+        self.assertTrue(third.closed())
+        self.assertEqual(keep[0].cmd(b"NOOP"), b"250 2.0.0 Ok")
+
+
+if __name__ == "__main__":
+    unittest.main()
