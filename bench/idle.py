@@ -1,0 +1,105 @@
+#!/usr/bin/env python3
+"""idle.py [SESSIONS] [HOLD_S] - memory of many idle SMTP sessions.
+
+Starts an instance, opens SESSIONS connections (asyncio), reads each
+greeting, sends EHLO, reads the reply, holds them HOLD_S seconds, and
+prints how many were greeted and the RSS and PSS of the instance's
+processes (from /proc/PID/smaps_rollup) while they are held.
+"""
+import asyncio
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+BUILD = os.environ.get("MR_BUILD_DIR", os.path.join(HERE, "..", "build"))
+MAILROOM = os.path.join(BUILD, "sbin", "mailroom")
+
+
+def memory(pids):
+    rss = pss = 0
+    for pid in pids:
+        try:
+            with open("/proc/%d/smaps_rollup" % pid) as f:
+                for line in f:
+                    if line.startswith("Rss:"):
+                        rss += int(line.split()[1])
+                    elif line.startswith("Pss:"):
+                        pss += int(line.split()[1])
+        except OSError:
+            pass
+    return rss, pss
+
+
+async def session(port, greeted, hold):
+    try:
+        r, w = await asyncio.wait_for(
+            asyncio.open_connection("127.0.0.1", port), 20)
+        await asyncio.wait_for(r.readline(), 20)
+        w.write(b"EHLO idle.example\r\n")
+        while True:
+            line = await asyncio.wait_for(r.readline(), 20)
+            if line[3:4] != b"-":
+                break
+        greeted.append(1)
+        await asyncio.sleep(hold)
+        w.close()
+    except (OSError, asyncio.TimeoutError):
+        pass
+
+
+async def load(port, n, hold, pids):
+    greeted = []
+    tasks = [asyncio.create_task(session(port, greeted, hold))
+             for _ in range(n)]
+    await asyncio.sleep(min(hold / 2, 5))
+    deadline = time.monotonic() + 20
+    while len(greeted) < n and time.monotonic() < deadline:
+        await asyncio.sleep(0.2)
+    mem = memory(pids)
+    await asyncio.gather(*tasks)
+    return len(greeted), mem
+
+
+def main():
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
+    hold = float(sys.argv[2]) if len(sys.argv) > 2 else 10
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 65536)),
+                                                hard))
+    d = tempfile.mkdtemp(prefix="mr-bench-idle.")
+    os.chmod(d, 0o755)
+    base = 42000 + os.getpid() % 50 * 100
+    pids = []
+    try:
+        subprocess.run([MAILROOM, "-c", d, "init", "--base-port", str(base)],
+                       check=True, capture_output=True)
+        subprocess.run([MAILROOM, "-c", d, "start"], check=True,
+                       capture_output=True)
+        out = subprocess.run([MAILROOM, "-c", d, "status"], check=True,
+                             capture_output=True, text=True).stdout
+        pids = [int(line.split()[1]) for line in out.splitlines()]
+        idle_rss, idle_pss = memory(pids)
+        greeted, (rss, pss) = asyncio.run(load(base + 25, n, hold, pids))
+        print("idle: %d of %d sessions greeted; instance RSS %d KiB, "
+              "PSS %d KiB (%d processes; before: RSS %d KiB, PSS %d KiB); "
+              "%.1f KiB PSS per session" % (
+                  greeted, n, rss, pss, len(pids), idle_rss, idle_pss,
+                  (pss - idle_pss) / max(greeted, 1)))
+    finally:
+        subprocess.run([MAILROOM, "-c", d, "stop"], capture_output=True,
+                       timeout=60)
+        for pid in pids:
+            try:
+                os.kill(pid, 9)
+            except OSError:
+                pass
+        shutil.rmtree(d, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
