@@ -31,6 +31,7 @@ run: build
 	build/sbin/mailroom -c $(RUN_DIR) start -f
 
 test: build
+	scripts/check-style.sh
 	cd build && ctest -j $(JOBS) --output-on-failure
 	$(MAKE) test-asan
 	$(MAKE) test-fuzz
