@@ -22,6 +22,7 @@
 #include "lib/mem.h"
 #include "lib/params.h"
 #include "lib/trigger.h"
+#include "lib/workpool.h"
 #include "smtpd/smtpd.h"
 
 static const char reply_write_error[] =
@@ -179,21 +180,12 @@ data_write(struct smtpd_session *s, const uint8_t *p, size_t n)
 	}
 }
 
-/* data_finish - the whole message is in: commit or refuse */
+/* data_conclude - answer the transaction and forget it */
 static void
-data_finish(struct smtpd_session *s, uint64_t octets)
+data_conclude(struct smtpd_session *s)
 {
 	struct smtpd_txn *t = &s->txn;
-	const char *error;
 
-	if (param_message_size_limit > 0 &&
-	    octets > (uint64_t)param_message_size_limit)
-		data_fail(s, reply_too_big);
-	if (!t->failed && queue_write_commit(t->qw) < 0) {
-		queue_write_error(t->qw, &error);
-		log_warn("%s: queue file: %s", queue_write_id(t->qw), error);
-		data_fail(s, reply_write_error);
-	}
 	if (t->failed) {
 		log_info("%s: reject: %s from %s[%s]: %s; from=<%s>",
 			 t->qw ? queue_write_id(t->qw) : "NOQUEUE",
@@ -218,6 +210,53 @@ data_finish(struct smtpd_session *s, uint64_t octets)
 	}
 	smtpd_txn_reset(s);
 	s->state = SMTPD_STATE_CMD;
+}
+
+/* data_commit_work - in a worker thread: END, fsync, rename, fsync */
+static void
+data_commit_work(void *arg)
+{
+	struct smtpd_session *s = arg;
+
+	s->txn.commit_rc = queue_write_commit(s->txn.qw);
+}
+
+/* data_commit_done - back in the loop: answer, go on with the session */
+static void
+data_commit_done(void *arg)
+{
+	struct smtpd_session *s = arg;
+	const char *error;
+
+	if (s->txn.commit_rc < 0) {
+		queue_write_error(s->txn.qw, &error);
+		log_warn("%s: queue file: %s", queue_write_id(s->txn.qw), error);
+		data_fail(s, reply_write_error);
+	}
+	data_conclude(s);
+	smtpd_session_resume(s);
+}
+
+/*
+ * data_finish - the whole message is in: refuse it, or commit it in a
+ * worker so that other sessions go on while this one waits for its fsync.
+ * Nothing else touches the session's queue writer meanwhile: the session
+ * is in SMTPD_STATE_COMMIT, which executes no input.
+ */
+static void
+data_finish(struct smtpd_session *s, uint64_t octets)
+{
+	struct smtpd_txn *t = &s->txn;
+
+	if (param_message_size_limit > 0 &&
+	    octets > (uint64_t)param_message_size_limit)
+		data_fail(s, reply_too_big);
+	if (t->failed) {
+		data_conclude(s);
+		return;
+	}
+	s->state = SMTPD_STATE_COMMIT;
+	workpool_submit(s->sd->pool, data_commit_work, data_commit_done, s);
 }
 
 /* data_check_order - MAIL and RCPT came first */

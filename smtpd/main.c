@@ -7,6 +7,7 @@
  */
 #include "lib/mem.h"
 #include "lib/server.h"
+#include "lib/workpool.h"
 #include "smtpd/smtpd.h"
 
 /* smtpd_init - per-process state once configuration is loaded */
@@ -17,6 +18,7 @@ smtpd_init(struct server *srv)
 
 	sd->srv = srv;
 	smtpd_policy_init(sd);
+	sd->pool = workpool_new(server_loop(srv), SMTPD_COMMIT_THREADS);
 	server_set_ctx(srv, sd);
 }
 
@@ -26,6 +28,8 @@ smtpd_deinit(struct server *srv)
 {
 	struct smtpd *sd = server_ctx(srv);
 
+	/* Commits in flight finish (and are answered) before we go. */
+	workpool_free(&sd->pool);
 	smtpd_policy_deinit(sd);
 	mem_free(&sd);
 }

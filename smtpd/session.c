@@ -182,6 +182,11 @@ session_on_timeout(void *ctx)
 {
 	struct smtpd_session *s = ctx;
 
+	if (s->state == SMTPD_STATE_COMMIT) {
+		event_timer_reset(s->timer,
+				  (uint64_t)param_smtpd_timeout * 1000);
+		return;
+	}
 	log_info("timeout after %s from %s[%s]",
 		 s->state == SMTPD_STATE_DATA ? "DATA" : "command",
 		 s->client_name, s->client_addr);
@@ -248,7 +253,8 @@ session_process(struct smtpd_session *s)
 				break;
 			continue;
 		}
-		if (s->state == SMTPD_STATE_CLOSING || s->in.len == 0)
+		if (s->state == SMTPD_STATE_CLOSING ||
+		    s->state == SMTPD_STATE_COMMIT || s->in.len == 0)
 			break;
 		if (s->state == SMTPD_STATE_DATA)
 			used = smtpd_data_feed(s, s->in.data, s->in.len);
@@ -260,6 +266,38 @@ session_process(struct smtpd_session *s)
 		else if (used == 0)
 			break;
 	}
+}
+
+/* session_settle - after input was handled: flush, close or wait */
+static void
+session_settle(struct smtpd_session *s, bool eof)
+{
+	if (session_flush(s) < 0 || eof) {
+		if (eof && s->state != SMTPD_STATE_CLOSING)
+			log_info("lost connection after %s from %s[%s]",
+				 s->state == SMTPD_STATE_DATA ? "DATA"
+							      : "command",
+				 s->client_name, s->client_addr);
+		session_free(s);
+		return;
+	}
+	if (s->state == SMTPD_STATE_CLOSING && s->out.len == 0) {
+		session_free(s);
+		return;
+	}
+	session_update_interest(s);
+}
+
+/* smtpd_session_resume - a commit finished: go on with buffered input */
+void
+smtpd_session_resume(struct smtpd_session *s)
+{
+	if (s->peer_gone) {
+		session_settle(s, true);
+		return;
+	}
+	session_process(s);
+	session_settle(s, false);
 }
 
 /* session_on_io - the socket is readable and/or writable */
@@ -287,22 +325,19 @@ session_on_io(void *ctx, int fd, unsigned revents)
 			}
 		}
 	}
+	if (s->state == SMTPD_STATE_COMMIT) {
+		/* The worker owns the transaction: wait for it. */
+		if (eof) {
+			s->peer_gone = true;
+			event_io_set(s->io, 0);
+		} else if (session_flush(s) == 0) {
+			session_update_interest(s);
+		}
+		return;
+	}
 	if (!eof)
 		session_process(s);
-	if (session_flush(s) < 0 || eof) {
-		if (eof && s->state != SMTPD_STATE_CLOSING)
-			log_info("lost connection after %s from %s[%s]",
-				 s->state == SMTPD_STATE_DATA ? "DATA"
-							      : "command",
-				 s->client_name, s->client_addr);
-		session_free(s);
-		return;
-	}
-	if (s->state == SMTPD_STATE_CLOSING && s->out.len == 0) {
-		session_free(s);
-		return;
-	}
-	session_update_interest(s);
+	session_settle(s, eof);
 }
 
 /* session_identify - client address text and local-submission identity */

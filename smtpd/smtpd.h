@@ -36,6 +36,8 @@
 #define SMTPD_OUT_HIGH_WATER (64u * 1024)
 /* Message content is handed to the queue writer in chunks of this size. */
 #define SMTPD_CONTENT_CHUNK (64u * 1024)
+/* Worker threads that commit queue files (fsync) for one process. */
+#define SMTPD_COMMIT_THREADS 16
 /* A generated header line (Received:) is at most this long. */
 #define SMTPD_HEADER_MAX 2048
 /* Longest client host name or address text kept. */
@@ -45,6 +47,7 @@ enum smtpd_state {
 	SMTPD_STATE_CMD,	/* reading commands */
 	SMTPD_STATE_DATA,	/* after 354: message text up to CRLF.CRLF */
 	SMTPD_STATE_BDAT,	/* reading a BDAT chunk of known size */
+	SMTPD_STATE_COMMIT,	/* queue file being committed by a worker */
 	SMTPD_STATE_CLOSING,	/* flush the output, then close */
 };
 
@@ -74,6 +77,7 @@ struct smtpd_txn {
 	bool bdat_started;		/* a BDAT was seen this transaction */
 	bool failed;			/* content is being discarded */
 	const char *fail_reply;		/* reply once the data is in */
+	int commit_rc;			/* queue_write_commit, in a worker */
 };
 
 /* Per-verb counters for the "disconnect from" log line. */
@@ -107,6 +111,7 @@ struct smtpd_session {
 	struct smtpd_txn txn;
 	bool counted;		/* holds a slot in the per-client count */
 	bool discard_input;	/* drop buffered input after this command */
+	bool peer_gone;		/* EOF while a commit was in flight */
 };
 
 /* One client address and its open sessions (connection count limit). */
@@ -124,6 +129,7 @@ struct smtpd {
 	char **alias_maps;
 	char **virtual_maps;
 	struct users *users;
+	struct workpool *pool;		/* queue file commits */
 	struct smtpd_client_count *clients;
 	size_t client_count;
 	size_t client_cap;
@@ -134,6 +140,7 @@ void smtpd_session_accept(struct server *srv, int fd);
 void smtpd_reply(struct smtpd_session *s, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void smtpd_session_close_after_reply(struct smtpd_session *s);
+void smtpd_session_resume(struct smtpd_session *s);
 void smtpd_txn_reset(struct smtpd_session *s);
 
 /* commands.c */
