@@ -30,6 +30,7 @@ static const struct mailroom_command commands[] = {
 	{ "user", mailroom_cmd_user, "user add|passwd|del NAME | user list" },
 	{ "map", mailroom_cmd_map,
 	  "map build [-a] SPEC... | map query SPEC KEY" },
+	{ "queue", mailroom_cmd_queue, "queue list|show|delete|...|flush" },
 };
 
 /* usage - print the command summary */

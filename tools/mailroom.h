@@ -30,5 +30,6 @@ int mailroom_cmd_status(struct mailroom_cli *cli, int argc, char **argv);
 int mailroom_cmd_config(struct mailroom_cli *cli, int argc, char **argv);
 int mailroom_cmd_user(struct mailroom_cli *cli, int argc, char **argv);
 int mailroom_cmd_map(struct mailroom_cli *cli, int argc, char **argv);
+int mailroom_cmd_queue(struct mailroom_cli *cli, int argc, char **argv);
 
 #endif

@@ -188,6 +188,49 @@ class MasterTest(InstanceTest):
                 p.wait()
 
 
+class InstallTest(unittest.TestCase):
+    """`make install PREFIX=DIR` layout, and an instance run from it."""
+
+    def test_installed_tree_runs(self):
+        import shutil
+        import tempfile
+        prefix = tempfile.mkdtemp(prefix="mrtest-prefix-")
+        self.addCleanup(shutil.rmtree, prefix, True)
+        r = subprocess.run(["cmake", "--install", mrtest.BUILD, "--prefix",
+                            prefix], capture_output=True, text=True,
+                           timeout=120)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        for path in ["sbin/mailroom", "sbin/sendmail", "sbin/mailq",
+                     "sbin/newaliases", "libexec/mailroom/master",
+                     "libexec/mailroom/smtpd",
+                     "share/doc/mailroom/configuration.md",
+                     "share/doc/mailroom/README.md"]:
+            self.assertTrue(os.path.exists(os.path.join(prefix, path)),
+                            path)
+        mr = Instance()
+        self.addCleanup(mr.cleanup)
+        env = dict(mr.env, MAILROOM_CONFIG=mr.dir)
+        installed = os.path.join(prefix, "sbin", "mailroom")
+        r = subprocess.run([installed, "config", "daemon_directory"],
+                           capture_output=True, text=True, env=env,
+                           timeout=30)
+        self.assertEqual(r.stdout, "daemon_directory = %s\n" % os.path.join(
+            os.path.realpath(prefix), "libexec", "mailroom"))
+        # MAILROOM_CONFIG selects the instance, like -c.
+        r = subprocess.run([installed, "start"], capture_output=True,
+                           text=True, env=env, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        mr.remember_pids()
+        r = subprocess.run([installed, "status"], capture_output=True,
+                           text=True, env=env, timeout=30)
+        self.assertEqual(r.stdout.splitlines()[0].split()[0], "master")
+        exe = os.readlink("/proc/%s/exe" % r.stdout.split()[1])
+        self.assertTrue(exe.startswith(os.path.realpath(prefix)), exe)
+        r = subprocess.run([installed, "stop"], capture_output=True,
+                           text=True, env=env, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+
 @unittest.skipUnless(os.geteuid() == 0, "needs root")
 class RootMasterTest(unittest.TestCase):
     """A root instance: master stays root, daemons run as mail_owner."""
