@@ -219,6 +219,10 @@ lifecycle_setup_queue(struct master *m)
 	if (queue_init_dirs(param_queue_directory, 0700, &error) < 0)
 		log_fatal_code(MR_EXIT_CONFIG, "queue_directory %s: %s",
 			       param_queue_directory, error);
+	/* Everyone must reach public/pickup (local submission); the state
+	 * directories and private/ stay 0700. */
+	if (chmod(param_queue_directory, 0755) < 0)
+		log_fatal("chmod %s: %m", param_queue_directory);
 	if (!privs_is_root())
 		return;
 	/* SECURITY: the queue belongs to mail_owner, never to root's

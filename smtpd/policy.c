@@ -6,9 +6,9 @@
  *
  * A recipient is accepted when its domain is
  *   local   (mydestination): the user (the local part without its
- *           recipient_delimiter extension) is an alias (alias_maps), an
- *           office user (the users table) or, in a root instance, a system
- *           user; "postmaster" always is (RFC 5321 4.5.1). Otherwise
+ *           recipient_delimiter extension) is in local_recipient_maps:
+ *           system users (unix:passwd.byname), aliases, the users table;
+ *           "postmaster" always is (RFC 5321 4.5.1). Otherwise
  *           550 5.1.1 User unknown in local recipient table;
  *   virtual (virtual_mailbox_domains): the address is in
  *           virtual_mailbox_maps or the users table, else 550 5.1.1;
@@ -56,7 +56,8 @@ smtpd_policy_init(struct smtpd *sd)
 	sd->mydestination = policy_list(param_mydestination);
 	sd->relay_domains = policy_list(param_relay_domains);
 	sd->virtual_domains = policy_list(param_virtual_mailbox_domains);
-	sd->alias_maps = str_split(param_alias_maps, " \t\r\n,", NULL);
+	sd->local_maps = str_split(param_local_recipient_maps, " \t\r\n,",
+				   NULL);
 	sd->virtual_maps = str_split(param_virtual_mailbox_maps, " \t\r\n,",
 				     NULL);
 	sd->users = users_new(param_user_database, "", USERS_SCHEME_YESCRYPT,
@@ -87,7 +88,7 @@ smtpd_policy_deinit(struct smtpd *sd)
 	str_split_free(&sd->mydestination);
 	str_split_free(&sd->relay_domains);
 	str_split_free(&sd->virtual_domains);
-	str_split_free(&sd->alias_maps);
+	str_split_free(&sd->local_maps);
 	str_split_free(&sd->virtual_maps);
 	users_free(&sd->users);
 	mem_free(&sd->clients);
@@ -170,18 +171,27 @@ static int
 policy_local_exists(struct smtpd *sd, const char *local)
 {
 	char *user = policy_local_user(local);
-	int found;
+	char **spec;
+	int found = 0;
 
-	if (strcmp(user, "postmaster") == 0) {
+	if (strcmp(user, "postmaster") == 0 || sd->local_maps[0] == NULL) {
 		mem_free(&user);
 		return 1;
 	}
-	found = policy_maps_find(sd->alias_maps, user);
-	if (found == 0)
-		found = policy_user_exists(sd, user);
-	if (found == 0 && privs_is_root()) {
-		errno = 0;
-		found = getpwnam(user) != NULL ? 1 : errno != 0 ? -1 : 0;
+	for (spec = sd->local_maps; *spec != NULL && found == 0; spec++) {
+		if (strcmp(*spec, "unix:passwd.byname") == 0) {
+			errno = 0;
+			found = getpwnam(user) != NULL ? 1
+				: errno != 0 && errno != ENOENT ? -1
+								 : 0;
+		} else if (strcmp(*spec, param_user_database) == 0) {
+			/* A users table not made yet has no users. */
+			found = policy_user_exists(sd, user);
+		} else {
+			char *one[2] = { *spec, NULL };
+
+			found = policy_maps_find(one, user);
+		}
 	}
 	mem_free(&user);
 	return found;

@@ -325,6 +325,8 @@ session_on_io(void *ctx, int fd, unsigned revents)
 			}
 		}
 	}
+	if (s->state != SMTPD_STATE_COMMIT)
+		session_process(s);
 	if (s->state == SMTPD_STATE_COMMIT) {
 		/* The worker owns the transaction: wait for it. */
 		if (eof) {
@@ -335,9 +337,8 @@ session_on_io(void *ctx, int fd, unsigned revents)
 		}
 		return;
 	}
-	if (!eof)
-		session_process(s);
-	session_settle(s, eof);
+	/* A client that half-closed after QUIT still gets its answers. */
+	session_settle(s, eof && s->state != SMTPD_STATE_CLOSING);
 }
 
 /* session_identify - client address text and local-submission identity */

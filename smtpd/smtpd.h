@@ -126,7 +126,7 @@ struct smtpd {
 	char **mydestination;
 	char **relay_domains;
 	char **virtual_domains;
-	char **alias_maps;
+	char **local_maps;
 	char **virtual_maps;
 	struct users *users;
 	struct workpool *pool;		/* queue file commits */

@@ -109,6 +109,10 @@ init_main_cf(struct buf *b, const char *dir, const char *owner)
 		   "home_mailbox = Maildir/\n"
 		   "virtual_mailbox_base = %s/mail\n",
 		   dir, dir, dir, dir, owner, dir, dir, dir, dir);
+	/* Without root, local cannot deliver to system users. */
+	if (!privs_is_root())
+		buf_printf(b, "local_recipient_maps = $alias_maps "
+			      "$user_database\n");
 }
 
 /* init_master_cf - the instance's service table */
