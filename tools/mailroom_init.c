@@ -58,7 +58,7 @@ static const struct init_service init_services[] = {
 	{ "imap", 143, "imapd", "n", "-", "-", "" },
 	{ "imaps", 993, "imapd", "n", "-", "-", " -o imapd_tls_wrappermode=yes" },
 	{ "pickup", 0, "smtpd", "n", "-", "1", "" },
-	{ "qmgr", 0, "qmgr", "n", "-", "1", "" },
+	{ "qmgr", 0, "qmgr", "-", "-", "1", "" },
 	{ "smtp", 0, "smtp", "-", "-", "1", "" },
 	{ "local", 0, "local", "-", "n", "1", "" },
 };

@@ -352,11 +352,16 @@ test_default_table(void **state)
 	if (service_table_parse(text, strlen(text), "services.md", &t,
 				&err) < 0)
 		fail_msg("docs/services.md example: %s", err);
-	assert_int_equal(t->count, 10);
-	e = service_table_find(t, "127.0.0.1:10587", SERVICE_TYPE_INET);
+	assert_int_equal(t->count, 9);
+	e = service_table_find(t, "127.0.0.1:10995", SERVICE_TYPE_INET);
 	assert_non_null(e);
-	assert_string_equal(e->port, "10587");
-	assert_string_equal(e->argv[1], "smtpd_tls_security_level=encrypt");
+	assert_string_equal(e->port, "10995");
+	assert_string_equal(e->argv[1], "pop3d_tls_wrappermode=yes");
+	e = service_table_find(t, "pickup", SERVICE_TYPE_UNIX);
+	assert_non_null(e);
+	path = service_table_socket_path(e, "/q");
+	assert_string_equal(path, "/q/public/pickup");
+	mem_free(&path);
 	e = service_table_find(t, "local", SERVICE_TYPE_UNIX);
 	assert_non_null(e);
 	assert_false(e->is_unpriv);
@@ -366,7 +371,7 @@ test_default_table(void **state)
 	e = service_table_find(t, "qmgr", SERVICE_TYPE_UNIX);
 	assert_int_equal(e->maxproc, 1);
 	path = service_table_socket_path(e, "/q");
-	assert_string_equal(path, "/q/public/qmgr");
+	assert_string_equal(path, "/q/private/qmgr");
 	mem_free(&path);
 	assert_null(service_table_find(t, "qmgr", SERVICE_TYPE_INET));
 	assert_string_equal(service_table_type_name(e->type), "unix");
