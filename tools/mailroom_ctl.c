@@ -162,28 +162,43 @@ ctl_wait_gone(pid_t pid, int timeout_ms)
 	return false;
 }
 
-/* mailroom_cmd_stop - SIGTERM to master, wait for it to finish */
-int
-mailroom_cmd_stop(struct mailroom_cli *cli, int argc, char **argv)
+/*
+ * ctl_signal_master - the common part of stop and reload: check usage,
+ * find master, send it signo. Returns master's pid, or -(exit code).
+ */
+static pid_t
+ctl_signal_master(struct mailroom_cli *cli, int argc, const char *name,
+		  int signo)
 {
 	pid_t pid;
 
-	(void)argv;
 	if (argc != 0) {
-		fprintf(stderr, "usage: mailroom stop\n");
-		return MR_EXIT_USAGE;
+		fprintf(stderr, "usage: mailroom %s\n", name);
+		return -MR_EXIT_USAGE;
 	}
 	mailroom_load_config(cli);
 	pid = mailroom_master_pid();
 	if (pid <= 0) {
 		fprintf(stderr, "mailroom: the mail system is not running\n");
-		return 1;
+		return -1;
 	}
-	if (kill(pid, SIGTERM) < 0) {
+	if (kill(pid, signo) < 0) {
 		fprintf(stderr, "mailroom: kill %ld: %s\n", (long)pid,
 			strerror(errno));
-		return 1;
+		return -1;
 	}
+	return pid;
+}
+
+/* mailroom_cmd_stop - SIGTERM to master, wait for it to finish */
+int
+mailroom_cmd_stop(struct mailroom_cli *cli, int argc, char **argv)
+{
+	pid_t pid = ctl_signal_master(cli, argc, "stop", SIGTERM);
+
+	(void)argv;
+	if (pid < 0)
+		return -pid;
 	if (!ctl_wait_gone(pid, CTL_STOP_TIMEOUT_MS)) {
 		fprintf(stderr, "mailroom: master pid %ld did not stop\n",
 			(long)pid);
@@ -197,24 +212,11 @@ mailroom_cmd_stop(struct mailroom_cli *cli, int argc, char **argv)
 int
 mailroom_cmd_reload(struct mailroom_cli *cli, int argc, char **argv)
 {
-	pid_t pid;
+	pid_t pid = ctl_signal_master(cli, argc, "reload", SIGHUP);
 
 	(void)argv;
-	if (argc != 0) {
-		fprintf(stderr, "usage: mailroom reload\n");
-		return MR_EXIT_USAGE;
-	}
-	mailroom_load_config(cli);
-	pid = mailroom_master_pid();
-	if (pid <= 0) {
-		fprintf(stderr, "mailroom: the mail system is not running\n");
-		return 1;
-	}
-	if (kill(pid, SIGHUP) < 0) {
-		fprintf(stderr, "mailroom: kill %ld: %s\n", (long)pid,
-			strerror(errno));
-		return 1;
-	}
+	if (pid < 0)
+		return -pid;
 	fprintf(stderr, "mailroom: refreshing the mail system\n");
 	return 0;
 }
