@@ -284,6 +284,38 @@ class SmtpdTest(SmtpdBase):
             [b"421 4.7.0 mx.test.example Error: too many errors"]])
         self.assertTrue(c.closed())
 
+    def test_qmgr_is_told_about_new_mail(self):
+        # Stand in for qmgr's socket: a real listener at private/qmgr.
+        import socket as sk
+        import struct
+        import pwd
+        private = os.path.join(self.mr.dir, "queue", "private")
+        os.makedirs(private, mode=0o700, exist_ok=True)
+        owner = self.mr.mailroom("config", "mail_owner",
+                                 check=True).stdout.split()[-1]
+        pw = pwd.getpwnam(owner)
+        os.chown(private, pw.pw_uid, pw.pw_gid)
+        path = os.path.join(private, "qmgr")
+        listener = sk.socket(sk.AF_UNIX, sk.SOCK_STREAM)
+        self.addCleanup(listener.close)
+        listener.bind(path)
+        os.chmod(path, 0o666)
+        listener.listen(8)
+        listener.settimeout(10)
+        s = smtplib.SMTP("127.0.0.1", self.mr.port("smtp"), timeout=10)
+        s.sendmail("a@client.example", ["b@relay.example"], b"x\r\n")
+        s.quit()
+        conn, _ = listener.accept()
+        conn.settimeout(10)
+        frame = conn.recv(64)
+        conn.close()
+        # docs/ipc.md: length u32, type u16 (3 = IPC_QMGR_WAKEUP),
+        # version u8 (1), flags u8, request id u32.
+        length, mtype, version, flags, _ = struct.unpack(">IHBBI",
+                                                         frame[:12])
+        self.assertEqual((length, mtype, version, flags),
+                         (12, 3, 1, 0))
+
     def test_smtplib_and_swaks(self):
         s = smtplib.SMTP("127.0.0.1", self.mr.port("smtp"), timeout=10)
         s.sendmail("a@client.example", ["b@relay.example"],
