@@ -3,6 +3,7 @@
  */
 #include "tests/unit/testlib.h"
 
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,4 +116,30 @@ testlib_exit_hook(enum log_level level, int exit_code)
 	testlib_exit_level = level;
 	testlib_exit_code = exit_code;
 	longjmp(testlib_exit_jmp, 1);
+}
+
+/* rmtree_entry - nftw callback removing one entry */
+static int
+rmtree_entry(const char *path, const struct stat *st, int type,
+	     struct FTW *ftw)
+{
+	(void)st;
+	(void)type;
+	(void)ftw;
+	return remove(path);
+}
+
+void
+testlib_tmpdir(char *dir, size_t size, const char *name)
+{
+	int n = snprintf(dir, size, "/tmp/%s.XXXXXX", name);
+
+	if (n < 0 || (size_t)n >= size || mkdtemp(dir) == NULL)
+		fail_msg("cannot make a temporary directory for %s", name);
+}
+
+void
+testlib_rmtree(const char *dir)
+{
+	nftw(dir, rmtree_entry, 16, FTW_DEPTH | FTW_PHYS);
 }

@@ -35,6 +35,15 @@ void testlib_log_check(void);
 int testlib_setup(void **state);
 int testlib_teardown(void **state);
 
+/*
+ * testlib_tmpdir - make a fresh directory "/tmp/NAME.XXXXXX" and write its
+ * path into dir (size bytes); the test fails when it cannot.
+ */
+void testlib_tmpdir(char *dir, size_t size, const char *name);
+
+/* testlib_rmtree - remove a directory tree (links are not followed). */
+void testlib_rmtree(const char *dir);
+
 /* Exit interception for fatal/panic paths. */
 extern jmp_buf testlib_exit_jmp;
 extern int testlib_exit_code;

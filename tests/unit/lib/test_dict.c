@@ -10,7 +10,6 @@
 #include <db.h>
 #include <dirent.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,23 +23,11 @@
 /* The temporary directory of the running test. */
 static char tmpdir[64];
 
-/* rm_entry - nftw callback removing one entry */
-static int
-rm_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	(void)st;
-	(void)type;
-	(void)ftw;
-	return remove(path);
-}
-
 /* dict_setup - capture the log and make the directory */
 static int
 dict_setup(void **state)
 {
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/test_dict.XXXXXX");
-	if (mkdtemp(tmpdir) == NULL)
-		return -1;
+	testlib_tmpdir(tmpdir, sizeof(tmpdir), "test_dict");
 	return testlib_setup(state);
 }
 
@@ -48,7 +35,7 @@ dict_setup(void **state)
 static int
 dict_teardown(void **state)
 {
-	nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	testlib_rmtree(tmpdir);
 	return testlib_teardown(state);
 }
 

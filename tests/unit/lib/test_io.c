@@ -21,10 +21,10 @@
 static char *
 make_tmpdir(void)
 {
-	char *dir = mem_strdup("/tmp/mr-test-io.XXXXXX");
+	char dir[64];
 
-	assert_non_null(mkdtemp(dir));
-	return dir;
+	testlib_tmpdir(dir, sizeof(dir), "mr-test-io");
+	return mem_strdup(dir);
 }
 
 static void
@@ -79,8 +79,7 @@ test_read_limits(void **state)
 		assert_int_equal(errno, ENOENT);
 		buf_deinit(&b);
 	}
-	unlink(path);
-	rmdir(dir);
+	testlib_rmtree(dir);
 	mem_free(&dir);
 }
 
@@ -116,8 +115,7 @@ test_atomic_replace_and_dirs(void **state)
 	snprintf(deep, sizeof(deep), "%s/file/x", dir);
 	assert_int_equal(io_mkdir_p(deep, 0755), -1);
 
-	snprintf(deep, sizeof(deep), "rm -rf '%s'", dir);
-	assert_int_equal(system(deep), 0);
+	testlib_rmtree(dir);
 	mem_free(&dir);
 }
 

@@ -6,7 +6,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,24 +15,13 @@
 
 #include "lib/queue.h"
 
-/* rm_entry - nftw callback removing one entry */
-static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 /* tmpdir_new - fresh queue directory with its state directories */
 static void
 tmpdir_new(char *dir, size_t size)
 {
 	const char *error;
 
-	snprintf(dir, size, "/tmp/test_queue.XXXXXX");
-	assert_non_null(mkdtemp(dir));
+	testlib_tmpdir(dir, size, "test_queue");
 	assert_int_equal(queue_init_dirs(dir, 0700, &error), 0);
 }
 
@@ -41,7 +29,7 @@ tmpdir_new(char *dir, size_t size)
 static void
 tmpdir_free(const char *dir)
 {
-	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	testlib_rmtree(dir);
 }
 
 /* touch - create queue_dir/state/name */

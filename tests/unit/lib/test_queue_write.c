@@ -8,7 +8,6 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <ftw.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -23,24 +22,13 @@
 #include "lib/queue_read.h"
 #include "lib/queue_write.h"
 
-/* rm_entry - nftw callback removing one entry */
-static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 /* tmpdir_new - fresh queue directory with its state directories */
 static void
 tmpdir_new(char *dir, size_t size)
 {
 	const char *error;
 
-	snprintf(dir, size, "/tmp/test_queue_write.XXXXXX");
-	assert_non_null(mkdtemp(dir));
+	testlib_tmpdir(dir, size, "test_queue_write");
 	assert_int_equal(queue_init_dirs(dir, 0700, &error), 0);
 }
 
@@ -48,7 +36,7 @@ tmpdir_new(char *dir, size_t size)
 static void
 tmpdir_free(const char *dir)
 {
-	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	testlib_rmtree(dir);
 }
 
 /* dir_count - entries (other than . and ..) in dir/state */

@@ -8,7 +8,6 @@
  */
 #include "tests/unit/testlib.h"
 
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,23 +21,11 @@
 /* The temporary directory of the running test. */
 static char tmpdir[64];
 
-/* rm_entry - nftw callback removing one entry */
-static int
-rm_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	(void)st;
-	(void)type;
-	(void)ftw;
-	return remove(path);
-}
-
 /* users_setup - capture the log and make the directory */
 static int
 users_setup(void **state)
 {
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/test_users.XXXXXX");
-	if (mkdtemp(tmpdir) == NULL)
-		return -1;
+	testlib_tmpdir(tmpdir, sizeof(tmpdir), "test_users");
 	return testlib_setup(state);
 }
 
@@ -46,7 +33,7 @@ users_setup(void **state)
 static int
 users_teardown(void **state)
 {
-	nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	testlib_rmtree(tmpdir);
 	return testlib_teardown(state);
 }
 
