@@ -59,7 +59,13 @@ enum ipc_type_id {
 	IPC_MASTER_STATUS_REQUEST = 1,	/* client -> master: list processes */
 	IPC_MASTER_STATUS_REPLY = 2,	/* master -> client: the processes */
 	IPC_QMGR_WAKEUP = 3,		/* smtpd -> qmgr: new mail in active/ */
+	IPC_DELIVER_REQUEST = 4,	/* qmgr -> agent: deliver (deliver_proto.h) */
+	IPC_DELIVER_RESULT = 5,		/* agent -> qmgr: per-recipient results */
 };
+
+/* Largest delivery request and result frames (lib/deliver_proto.h). */
+#define IPC_DELIVER_REQUEST_MAX_LEN (64u * 1024)
+#define IPC_DELIVER_RESULT_MAX_LEN (2u * 1024 * 1024)
 
 /* IPC_QMGR_WAKEUP carries no attributes yet. */
 #define IPC_QMGR_WAKEUP_MAX_LEN 256u
@@ -69,6 +75,14 @@ enum ipc_tag {
 	IPC_TAG_PROCESS = 1,		/* group: one process */
 	IPC_TAG_PROCESS_NAME = 2,	/* in PROCESS: service name */
 	IPC_TAG_PROCESS_PID = 3,	/* in PROCESS: pid, u32 */
+	IPC_TAG_QUEUE_ID = 10,		/* deliver: queue ID */
+	IPC_TAG_NEXTHOP = 11,		/* deliver request: next hop */
+	IPC_TAG_RCPT_INDEX = 12,	/* deliver: recipient index, u32 */
+	IPC_TAG_RESULT = 13,		/* deliver result: group per recipient */
+	IPC_TAG_STATUS = 14,		/* in RESULT: enum deliver_status, u32 */
+	IPC_TAG_DSN = 15,		/* in RESULT: "2.0.0" */
+	IPC_TAG_TEXT = 16,		/* in RESULT: diagnostic text */
+	IPC_TAG_RELAY = 17,		/* in RESULT: "local", "mx.example[1.2.3.4]:25" */
 };
 
 /* Per-type limits of the status messages. */
