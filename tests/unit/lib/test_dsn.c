@@ -487,13 +487,13 @@ test_compose_matrix(void **state)
 		[DSN_ACTION_FAILED] = "smtp; 550 5.1.1 <bob@example.net>: "
 				      "Recipient address rejected: User "
 				      "unknown in local recipient table",
-		[DSN_ACTION_DELAYED] = "X-mailroom; connect to "
-				       "mx.example.net[192.0.2.1]:25: "
-				       "Connection timed out",
+		[DSN_ACTION_DELAYED] = ("X-mailroom; connect to "
+					"mx.example.net[192.0.2.1]:25: "
+					"Connection timed out"),
 		[DSN_ACTION_DELIVERED] = "smtp; 250 2.0.0 Ok: queued",
 		[DSN_ACTION_RELAYED] = "smtp; 250 2.0.0 Ok",
-		[DSN_ACTION_EXPANDED] = "X-mailroom; delivered to 3 "
-					"recipients",
+		[DSN_ACTION_EXPANDED] = ("X-mailroom; delivered to 3 "
+					 "recipients"),
 	};
 	char dir[64];
 	struct buf out;
