@@ -92,7 +92,7 @@ def pid_alive(pid):
 class Instance:
     """A mailroom instance in a temporary directory."""
 
-    def __init__(self, base=None, root_dir=None):
+    def __init__(self, base=None, root_dir=None, drop_services=()):
         self.dir = tempfile.mkdtemp(prefix="mrtest-", dir=root_dir)
         os.chmod(self.dir, 0o755)
         self.base = base or pick_base()
@@ -110,6 +110,20 @@ class Instance:
         r = self.mailroom("init", "--base-port", str(self.base))
         if r.returncode != 0:
             raise AssertionError("init failed: " + r.stderr)
+        if drop_services:
+            self.drop_services(drop_services)
+
+    def drop_services(self, names):
+        """Remove services (by master.cf name) from the instance."""
+        path = os.path.join(self.dir, "master.cf")
+        with open(path) as f:
+            lines = f.read().splitlines()
+        with open(path, "w") as f:
+            for line in lines:
+                fields = line.split()
+                if fields and not line.startswith("#") and fields[0] in names:
+                    continue
+                f.write(line + "\n")
 
     @property
     def main_cf(self):
@@ -206,10 +220,16 @@ class Instance:
 
 
 class InstanceTest(unittest.TestCase):
-    """A test case with self.mr, a fresh (not yet started) instance."""
+    """A test case with self.mr, a fresh (not yet started) instance.
+
+    DROP_SERVICES lists master.cf services the test runs without; tests
+    that inspect queue/active leave qmgr out so mail stays there.
+    """
+
+    DROP_SERVICES = ()
 
     def setUp(self):
-        self.mr = Instance()
+        self.mr = Instance(drop_services=self.DROP_SERVICES)
         self.addCleanup(self.mr.cleanup)
 
 

@@ -19,7 +19,10 @@ HOST = b"mx.test.example"
 
 
 class SmtpdBase(InstanceTest):
-    """A started instance and a raw client."""
+    """A started instance and a raw client; no qmgr, so accepted mail stays
+    in queue/active for the tests to read."""
+
+    DROP_SERVICES = ("qmgr",)
 
     def setUp(self):
         super().setUp()

@@ -16,6 +16,7 @@ from mrtest import InstanceTest, queued, body_of, wait_for
 
 
 class SmtpSourceTest(InstanceTest):
+    DROP_SERVICES = ("qmgr",)
 
     def test_smtp_source_1000_messages(self):
         self.mr.start()
@@ -49,6 +50,8 @@ class SmtpSourceTest(InstanceTest):
 
 class CrashTest(InstanceTest):
     """kill -9 smtpd while clients deliver; count what got 250."""
+
+    DROP_SERVICES = ("qmgr",)
 
     THREADS = 4
     PER_THREAD = 60
