@@ -1,5 +1,6 @@
 /*
- * queue.c - the queue directory: states, queue IDs, paths, moves, scans.
+ * queue.c - the queue directory: states, queue IDs, paths, moves, scans,
+ * flags in the file mode.
  *
  * queue_state_name, queue_state_from_name   state <-> directory name
  * queue_id_is_valid                         check an ID from outside
@@ -9,6 +10,8 @@
  * queue_move, queue_move_corrupt            durable moves between states
  * queue_remove                              delete a finished message
  * queue_scan                                list the IDs of one state
+ * queue_flag_is_delay_warned                whether u+x (warned) is set
+ * queue_flag_delay_warned_set               set u+x durably (fsync)
  *
  * Layout and ID format: docs/queue-format.md. Untrusted input: queue IDs
  * given by users of the `mailroom queue` command and names found in the
@@ -260,6 +263,42 @@ queue_remove(const char *queue_dir, const char *id, enum queue_state state,
 	 */
 	if (unlink(path) < 0) {
 		*error_r = "cannot remove queue file";
+		return -1;
+	}
+	return 0;
+}
+
+/* queue_flag_is_delay_warned - the owner-execute bit of a queue file */
+bool
+queue_flag_is_delay_warned(mode_t st_mode)
+{
+	return (st_mode & QUEUE_FLAG_DELAY_WARNED) != 0;
+}
+
+/* queue_flag_delay_warned_set - chmod u+x and make it durable */
+int
+queue_flag_delay_warned_set(int fd, const char **error_r)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0) {
+		*error_r = "cannot stat queue file";
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		errno = EINVAL;
+		*error_r = "queue file is not a regular file";
+		return -1;
+	}
+	if (queue_flag_is_delay_warned(st.st_mode))
+		return 0;
+	if (fchmod(fd, (st.st_mode & 07777) | QUEUE_FLAG_DELAY_WARNED) < 0) {
+		*error_r = "cannot change queue file mode";
+		return -1;
+	}
+	/* fsync (not fdatasync): the mode is metadata, not data. */
+	if (fsync(fd) < 0) {
+		*error_r = "cannot sync queue file";
 		return -1;
 	}
 	return 0;

@@ -1,5 +1,6 @@
 /*
- * queue.h - the queue directory: states, queue IDs, paths, moves, scans.
+ * queue.h - the queue directory: states, queue IDs, paths, moves, scans,
+ * flags in the file mode.
  *
  * Layout and ID format: docs/queue-format.md. A message is one file named by
  * its queue ID in the directory of its state. Functions that fail return -1
@@ -12,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 /* Queue ID: 10 base-62 digits of time in microseconds, 11 of inode. */
@@ -93,6 +95,27 @@ int queue_move_corrupt(const char *queue_dir, const char *id,
  */
 int queue_remove(const char *queue_dir, const char *id, enum queue_state state,
 		 const char **error_r);
+
+/*
+ * Flags in the file mode (docs/queue-format.md): queue files are 0600; the
+ * owner-execute bit records that the sender got a delay warning. Flags
+ * live in the inode, so setting one never rewrites the file's records.
+ */
+#define QUEUE_FLAG_DELAY_WARNED S_IXUSR
+
+/*
+ * queue_flag_is_delay_warned - whether st_mode (from fstat of a queue
+ * file) says a delay warning was sent for the message.
+ */
+bool queue_flag_is_delay_warned(mode_t st_mode);
+
+/*
+ * queue_flag_delay_warned_set - record on the open queue file fd that a
+ * delay warning was sent: add u+x to its mode and fsync it, so the flag
+ * survives a crash. Returns 0 (also when already set), or -1 with
+ * *error_r and errno from the failing call.
+ */
+int queue_flag_delay_warned_set(int fd, const char **error_r);
 
 /*
  * queue_scan_fn - called once per queue ID found; return 0 to go on, or a

@@ -5,11 +5,13 @@
  *   qmgr_message_load     read active/ID, keep its pending recipients
  *   qmgr_message_results  record an agent's results (durably first)
  *   qmgr_entry_defer      defer a request's recipients (logged here)
- *   qmgr_message_finish   expire, bounce, then defer or remove the file
+ *   qmgr_message_finish   expire, bounce, warn of delay, then defer or
+ *                         remove the file
  *   qmgr_message_unlink / qmgr_message_free
  *
  * A loaded message holds its ID, arrival, sender and its pending
- * recipients' addresses; diagnostics only for recipients that bounced.
+ * recipients' addresses; diagnostics only for recipients that bounced or
+ * were deferred in this pass (the delay warning reports the latter).
  * Never the content: bounces stream it from the file (lib/dsn).
  *
  * Durability (DESIGN.md "Queue"): a recipient's final state is written to
@@ -20,8 +22,11 @@
  * with a generic diagnostic. XXX: a crash between marking a recipient
  * bounced and queueing the notice, while other recipients are still
  * deferred, loses that notice (the file cannot say whether it was sent);
- * Postfix keeps a bounce log per message for this. Queue files are
- * untrusted input, read through lib/queue_read. Runs as the mail user.
+ * Postfix keeps a bounce log per message for this. That a delay warning
+ * was sent is the file's u+x bit (queue_flag_delay_warned_set), set after
+ * the warning is durably queued: a crash in between may send a second
+ * warning, never none. Queue files are untrusted input, read through
+ * lib/queue_read. Runs as the mail user.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -29,6 +34,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "lib/dsn.h"
 #include "lib/log.h"
@@ -199,6 +205,17 @@ qmgr_message_load(struct qmgr *q, const char *id)
 	return 0;
 }
 
+/* message_rcpt_defer - r is deferred with status dsn and text (NULL ok) */
+static void
+message_rcpt_defer(struct qmgr_rcpt *r, const char *dsn, const char *text)
+{
+	r->state = QMGR_RCPT_DEFERRED;
+	snprintf(r->dsn, sizeof(r->dsn), "%s", dsn != NULL ? dsn : "");
+	mem_free(&r->text);
+	if (text != NULL && *text != '\0')
+		r->text = mem_strdup(text);
+}
+
 /* message_log_rcpt - Postfix's per-recipient delivery line */
 static void
 message_log_rcpt(const struct qmgr_message *msg, const struct qmgr_rcpt *r,
@@ -226,7 +243,7 @@ qmgr_entry_defer(struct qmgr *q, struct qmgr_entry *e, const char *dsn,
 
 		if (r->state != QMGR_RCPT_BUSY)
 			continue;
-		r->state = QMGR_RCPT_DEFERRED;
+		message_rcpt_defer(r, dsn, text);
 		if (!e->msg->gone)
 			message_log_rcpt(e->msg, r, dsn, "deferred", text);
 	}
@@ -333,6 +350,8 @@ qmgr_message_results(struct qmgr *q, struct qmgr_entry *e,
 			r->relay = mem_strdup(rr->relay);
 			break;
 		case DELIVER_STATUS_DEFERRED:
+			message_rcpt_defer(r, rr->dsn, rr->text);
+			break;
 		default:
 			r->state = QMGR_RCPT_DEFERRED;
 			break;
@@ -523,6 +542,123 @@ message_bounce(struct qmgr *q, struct qmgr_message *msg,
 	return ok;
 }
 
+/* message_warned_open - open active/ID for its mode flags; -1 if not */
+static int
+message_warned_open(struct qmgr *q, struct qmgr_message *msg,
+		    bool *warned_r)
+{
+	struct stat st;
+	char path[4096];
+	int fd;
+
+	if (message_path(q, msg->id, path, sizeof(path)) < 0)
+		return -1;
+	/* SECURITY: as lib/queue_read, never follow or block on a planted
+	 * name; the reader has refused anything but a regular file. */
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		log_warn("%s: cannot open queue file for its flags: %m",
+			 msg->id);
+		return -1;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		log_warn("%s: cannot stat queue file for its flags: %m",
+			 msg->id);
+		close(fd);
+		return -1;
+	}
+	*warned_r = queue_flag_is_delay_warned(st.st_mode);
+	return fd;
+}
+
+/*
+ * message_delay_warn - one delay warning to the sender for msg's deferred
+ * recipients when due (Postfix's delay_warning_time), then the file is
+ * flagged (u+x) so that no retry or restart sends another.
+ */
+static void
+message_delay_warn(struct qmgr *q, struct qmgr_message *msg,
+		   struct queue_message *file, double now)
+{
+	int64_t age = (int64_t)message_age_s(msg, now);
+	time_t arrival = (time_t)(msg->arrival_us / 1000000);
+	struct dsn_report report;
+	struct dsn_rcpt *rcpts;
+	char new_id[QUEUE_ID_SIZE];
+	enum queue_err err;
+	const char *error;
+	bool warned = false;
+	size_t i, n = 0;
+	int fd;
+
+	/* The message-wide conditions first (no NOTIFY limits any
+	 * recipient yet), so that most deferrals cost no open(2). */
+	if (!qmgr_can_warn_delay(age, param_delay_warning_time, false,
+				 msg->sender, 0, param_double_bounce_sender))
+		return;
+	fd = message_warned_open(q, msg, &warned);
+	if (fd < 0 || warned) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	rcpts = mem_alloc_array(msg->rcpt_count, sizeof(*rcpts));
+	for (i = 0; i < msg->rcpt_count; i++) {
+		const struct qmgr_rcpt *r = &msg->rcpts[i];
+		const struct queue_rcpt *fr;
+
+		if (r->state != QMGR_RCPT_DEFERRED ||
+		    r->index >= file->rcpt_count)
+			continue;
+		fr = &file->rcpts[r->index];
+		if (!qmgr_can_warn_delay(age, param_delay_warning_time, warned,
+					 msg->sender, fr->notify,
+					 param_double_bounce_sender))
+			continue;
+		rcpts[n].address = fr->address;
+		rcpts[n].orcpt_type = fr->orcpt_type;
+		rcpts[n].orcpt = fr->orcpt;
+		rcpts[n].action = DSN_ACTION_DELAYED;
+		rcpts[n].status = r->dsn[0] != '\0' ? r->dsn : NULL;
+		rcpts[n].diagnostic = r->text;
+		rcpts[n].last_attempt = (time_t)now;
+		rcpts[n].will_retry_until =
+		    arrival + (time_t)param_maximal_queue_lifetime;
+		n++;
+	}
+	if (n > 0) {
+		memset(&report, 0, sizeof(report));
+		report.reporting_mta = q->route.myhostname;
+		report.mail_name = param_mail_name;
+		report.queue_id = msg->id;
+		report.envid = file->envid;
+		report.arrival = arrival;
+		report.ret = file->ret;
+		report.recipient = msg->sender;
+		report.original_sender = msg->sender;
+		report.rcpts = rcpts;
+		report.rcpt_count = n;
+		/* Not flagged on failure: the next deferral tries again. */
+		if (dsn_queue(q->queue_dir, &report, file,
+			      (uint64_t)param_bounce_size_limit, "", new_id,
+			      &err, &error) < 0) {
+			log_warn("%s: cannot queue sender delay notification: "
+				 "%s (%s)",
+				 msg->id, error, queue_err_name(err));
+		} else {
+			log_info("%s: sender delay notification: %s", msg->id,
+				 new_id);
+			qmgr_scan_request(q);
+			if (queue_flag_delay_warned_set(fd, &error) < 0)
+				log_warn("%s: cannot record the delay "
+					 "notification: %s: %m",
+					 msg->id, error);
+		}
+	}
+	mem_free(&rcpts);
+	close(fd);
+}
+
 /* message_defer_file - set the retry time and move the file to deferred/ */
 static void
 message_defer_file(struct qmgr *q, struct qmgr_message *msg, double now)
@@ -592,6 +728,8 @@ qmgr_message_finish(struct qmgr *q, struct qmgr_message *msg)
 	}
 	if (bounced > 0)
 		notices_ok = file != NULL && message_bounce(q, msg, file);
+	if (deferred > 0 && file != NULL && !msg->gone)
+		message_delay_warn(q, msg, file, now);
 	queue_read_free(&file);
 	if (msg->gone)
 		goto done;

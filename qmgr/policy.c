@@ -4,6 +4,7 @@
  *   qmgr_route         transport and next hop of a recipient address
  *   qmgr_backoff_s     retry delay of a deferred message (Postfix's rule)
  *   qmgr_is_expired    whether a message has outlived its queue lifetime
+ *   qmgr_can_warn_delay  whether a deferred recipient gets a delay warning
  *   qmgr_rcpt_limit    recipients per delivery request
  *   qmgr_delay_format  the delay= field of a log line
  *
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "lib/dsn.h"
 #include "lib/str.h"
 #include "qmgr/qmgr.h"
 
@@ -87,6 +89,20 @@ qmgr_is_expired(int64_t age_s, bool null_sender, int64_t max_lifetime_s,
 	int64_t lifetime = null_sender ? bounce_lifetime_s : max_lifetime_s;
 
 	return age_s >= lifetime;
+}
+
+/* qmgr_can_warn_delay - Postfix's delay_warning_time rule plus NOTIFY */
+bool
+qmgr_can_warn_delay(int64_t age_s, int64_t warning_time_s, bool warned,
+		    const char *sender, unsigned int notify_flags,
+		    const char *double_bounce_sender)
+{
+	if (warning_time_s <= 0 || warned || age_s < warning_time_s)
+		return false;
+	/* notify_2bounce is irrelevant: it concerns failures only. */
+	return dsn_notify_decide(sender, notify_flags, DSN_ACTION_DELAYED,
+				 double_bounce_sender,
+				 false) == DSN_DECISION_SEND;
 }
 
 /* qmgr_rcpt_limit - recipients per request within the protocol's cap */

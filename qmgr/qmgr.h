@@ -70,11 +70,11 @@ struct qmgr_route_config {
 /* One recipient of a loaded message. */
 struct qmgr_rcpt {
 	char *address;
-	char *text;		/* BOUNCED: diagnostic; else NULL */
+	char *text;		/* BOUNCED, DEFERRED: diagnostic or NULL */
 	char *relay;		/* BOUNCED: the agent's relay; else NULL */
 	uint32_t index;		/* index in the queue file */
 	uint8_t state;		/* enum qmgr_rcpt_state */
-	char dsn[DELIVER_DSN_MAX + 1];	/* BOUNCED: status code */
+	char dsn[DELIVER_DSN_MAX + 1];	/* BOUNCED, DEFERRED: status or "" */
 };
 
 /* A message loaded from active/ (never its content). */
@@ -181,6 +181,18 @@ int64_t qmgr_backoff_s(int64_t age_s, int64_t min_s, int64_t max_s);
  */
 bool qmgr_is_expired(int64_t age_s, bool null_sender, int64_t max_lifetime_s,
 		     int64_t bounce_lifetime_s);
+
+/*
+ * qmgr_can_warn_delay - whether a deferred recipient with RFC 3461 NOTIFY
+ * flags notify_flags (QUEUE_NOTIFY_*) of a message from sender ("": null
+ * sender), age_s seconds old, gets a delay warning now: warnings are on
+ * (warning_time_s > 0), the message is at least that old, none was sent
+ * for it yet (warned), and dsn_notify_decide says SEND for "delayed" (so
+ * never for the null sender or double_bounce_sender).
+ */
+bool qmgr_can_warn_delay(int64_t age_s, int64_t warning_time_s, bool warned,
+			 const char *sender, unsigned int notify_flags,
+			 const char *double_bounce_sender);
 
 /*
  * qmgr_rcpt_limit - recipients per request: param clamped to

@@ -101,6 +101,69 @@ class QmgrTest(mrtest.InstanceTest):
                          "rfc822; someone@remote.example")
         self.assertEqual(dsn["To"], "<carol@localhost>")
 
+    def test_delay_warning_sent_once(self):
+        maildir = self.add_user("alice")
+        self.mr.configure(delay_warning_time="1s")
+        self.mr.start()
+        self.send("alice@localhost", ["someone@remote.example"])
+        deferred = self.queue_dir("deferred")
+        mrtest.wait_for(lambda: count_files(deferred) == 1,
+                        what="deferred file")
+        name = os.listdir(deferred)[0]
+        path = os.path.join(deferred, name)
+        # Deferred younger than delay_warning_time: no warning yet.
+        self.assertNotIn("delay notification", self.mr.log())
+        self.assertEqual(os.stat(path).st_mode & 0o7777, 0o600)
+
+        def deferrals():
+            return self.mr.log().count("%s: to=<someone@remote.example>"
+                                       % name)
+
+        def retry():
+            before = deferrals()
+            self.mr.mailroom("queue", "flush", check=True)
+            mrtest.wait_for(lambda: deferrals() > before,
+                            what="another attempt")
+            mrtest.wait_for(lambda: count_files(deferred) == 1
+                            and count_files(self.queue_dir("active")) == 0,
+                            what="deferred again, notices delivered")
+
+        time.sleep(2)
+        retry()
+        self.mr.wait_log("%s: sender delay notification: " % name)
+        new = os.path.join(maildir, "new")
+        mrtest.wait_for(lambda: count_files(new) == 1, what="the warning")
+        self.assertEqual(os.stat(path).st_mode & 0o7777, 0o700)
+        with open(os.path.join(new, os.listdir(new)[0]), "rb") as f:
+            dsn = email.message_from_binary_file(f,
+                                                 policy=email.policy.compat32)
+        self.assertEqual(dsn.get_content_type(), "multipart/report")
+        self.assertEqual(dsn.get_param("report-type"), "delivery-status")
+        self.assertEqual(dsn["To"], "<alice@localhost>")
+        parts = dsn.get_payload()
+        self.assertEqual(parts[1].get_content_type(),
+                         "message/delivery-status")
+        per_rcpt = parts[1].get_payload()[1]
+        self.assertEqual(per_rcpt["Action"], "delayed")
+        self.assertEqual(per_rcpt["Status"], "4.3.0")
+        self.assertEqual(per_rcpt["Final-Recipient"],
+                         "rfc822; someone@remote.example")
+        self.assertIsNotNone(per_rcpt["Will-Retry-Until"])
+
+        # Flagged in the file mode: neither the next retry nor one after
+        # a restart sends another.
+        retry()
+        self.assertEqual(count_files(new), 1)
+        self.assertEqual(self.mr.log().count("sender delay notification"), 1)
+        self.assertEqual(os.stat(path).st_mode & 0o7777, 0o700)
+        self.mr.stop()
+        mrtest.wait_for(lambda: not self.mr.status(), what="stopped")
+        self.mr.start()
+        retry()
+        self.assertEqual(count_files(new), 1)
+        self.assertEqual(self.mr.log().count("sender delay notification"), 1)
+        self.assertEqual(os.stat(path).st_mode & 0o7777, 0o700)
+
     def test_flush_retries_deferred_message(self):
         self.add_user("dave")
         self.mr.start()

@@ -35,6 +35,8 @@ EIGHT_BIT = (b"From: carol@example.org\r\nSubject: 8bit\r\n"
 
 
 class QueueCmdTest(mrtest.InstanceTest):
+    # No qmgr: the messages stay where each test puts them.
+    DROP_SERVICES = ("qmgr",)
 
     def setUp(self):
         super().setUp()

@@ -1,6 +1,6 @@
 /*
  * test_queue.c - unit tests for lib/queue.c: queue IDs, states, paths,
- * directory creation, moves, removal and scans.
+ * directory creation, moves, removal, scans and the flags in the file mode.
  */
 #include "tests/unit/testlib.h"
 
@@ -337,6 +337,88 @@ test_scan(void **state)
 	tmpdir_free(dir);
 }
 
+struct flag_row {
+	mode_t mode;
+	bool warned;
+};
+
+static const struct flag_row flag_rows[] = {
+	{ S_IFREG | 0600, false },	/* every queue file as written */
+	{ S_IFREG | 0700, true },	/* warned */
+	{ S_IFREG | 0100, true },	/* only the flag bit counts */
+	{ S_IFREG | 0644, false },
+	{ S_IFREG | 0611, false },	/* group/other x: not the flag */
+	{ 0700, true },			/* type bits do not matter */
+	{ 0, false },
+};
+
+/* test_flag_is_delay_warned - the predicate reads u+x only */
+static void
+test_flag_is_delay_warned(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(flag_rows) / sizeof(flag_rows[0]); i++)
+		assert_int_equal(queue_flag_is_delay_warned(flag_rows[i].mode),
+				 flag_rows[i].warned);
+}
+
+/* file_mode - permission bits of queue_dir/state/name */
+static mode_t
+file_mode(const char *dir, const char *state, const char *name)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s/%s", dir, state, name);
+	assert_int_equal(lstat(path, &st), 0);
+	return st.st_mode & 07777;
+}
+
+/* test_flag_delay_warned_set - u+x set durably, idempotent, kept by moves */
+static void
+test_flag_delay_warned_set(void **state)
+{
+	const char *id = "0JZ6a2B3cD0000000f3Ab", *error;
+	char dir[64], path[PATH_MAX];
+	struct stat st;
+	int fd, dfd;
+
+	(void)state;
+	tmpdir_new(dir, sizeof(dir));
+	touch(dir, "active", id);
+	snprintf(path, sizeof(path), "%s/active/%s", dir, id);
+	assert_int_equal(chmod(path, 0600), 0);	/* whatever the umask */
+	/* Read-only is enough: the owner may chmod, and fsync any fd. */
+	fd = open(path, O_RDONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(fstat(fd, &st), 0);
+	assert_false(queue_flag_is_delay_warned(st.st_mode));
+	assert_int_equal(queue_flag_delay_warned_set(fd, &error), 0);
+	assert_int_equal(file_mode(dir, "active", id), 0700);
+	/* Setting it again changes nothing. */
+	assert_int_equal(queue_flag_delay_warned_set(fd, &error), 0);
+	assert_int_equal(fstat(fd, &st), 0);
+	assert_true(queue_flag_is_delay_warned(st.st_mode));
+	assert_int_equal(st.st_mode & 07777, 0700);
+	close(fd);
+	/* The flag lives in the inode: a move between states keeps it. */
+	assert_int_equal(queue_move(dir, id, QUEUE_STATE_ACTIVE,
+				    QUEUE_STATE_DEFERRED, &error),
+			 0);
+	assert_int_equal(file_mode(dir, "deferred", id), 0700);
+	/* Only regular files carry flags. */
+	dfd = open(dir, O_RDONLY | O_DIRECTORY);
+	assert_true(dfd >= 0);
+	assert_int_equal(queue_flag_delay_warned_set(dfd, &error), -1);
+	assert_int_equal(errno, EINVAL);
+	close(dfd);
+	assert_int_equal(queue_flag_delay_warned_set(-1, &error), -1);
+	assert_int_equal(errno, EBADF);
+	tmpdir_free(dir);
+}
+
 int
 main(void)
 {
@@ -356,6 +438,12 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_move_remove, testlib_setup,
 						testlib_teardown),
 		cmocka_unit_test_setup_teardown(test_scan, testlib_setup,
+						testlib_teardown),
+		cmocka_unit_test_setup_teardown(test_flag_is_delay_warned,
+						testlib_setup,
+						testlib_teardown),
+		cmocka_unit_test_setup_teardown(test_flag_delay_warned_set,
+						testlib_setup,
 						testlib_teardown),
 	};
 

@@ -1,8 +1,8 @@
 /*
  * test_policy.c - unit tests for qmgr/policy.c and the grouping in
- * qmgr/schedule.c: tables for routing, back-off, expiry, the recipient
- * limit, and the split of a message's recipients into per-destination
- * requests.
+ * qmgr/schedule.c: tables for routing, back-off, expiry, delay warnings,
+ * the recipient limit, and the split of a message's recipients into
+ * per-destination requests.
  */
 #include "tests/unit/testlib.h"
 
@@ -11,6 +11,7 @@
 #include "lib/event.h"
 #include "lib/mem.h"
 #include "lib/params.h"
+#include "lib/queue_file.h"
 #include "qmgr/qmgr.h"
 
 static char *local_domains[] = { "localhost", "mail.example.com", NULL };
@@ -146,6 +147,67 @@ test_expiry(void **state)
 						 r->bounce_lifetime),
 				 r->expect);
 	}
+}
+
+struct warn_row {
+	int64_t age, warning_time;
+	bool warned;
+	const char *sender;
+	unsigned int notify;
+	bool expect;
+};
+
+#define DBS "double-bounce"
+#define H 3600
+
+static const struct warn_row warn_rows[] = {
+	/* The timing: on from delay_warning_time, never when it is 0. */
+	{ 4 * H, 4 * H, false, "a@example.org", 0, true },
+	{ 4 * H - 1, 4 * H, false, "a@example.org", 0, false },
+	{ 5 * 86400, 4 * H, false, "a@example.org", 0, true },
+	{ 0, 0, false, "a@example.org", 0, false },
+	{ 5 * 86400, 0, false, "a@example.org", 0, false },
+	{ 2, 1, false, "a@example.org", 0, true },
+	{ -5, 1, false, "a@example.org", 0, false },	/* clock went back */
+	/* Once per message. */
+	{ 5 * H, 4 * H, true, "a@example.org", 0, false },
+	/* RFC 5321 4.5.5: nothing to the null sender; nor to postmaster
+	 * notices from double_bounce_sender. */
+	{ 5 * H, 4 * H, false, "", 0, false },
+	{ 5 * H, 4 * H, false, "", QUEUE_NOTIFY_DELAY, false },
+	{ 5 * H, 4 * H, false, DBS, 0, false },
+	{ 5 * H, 4 * H, false, DBS "@host.example.com", 0, false },
+	/* RFC 3461 4.1: no NOTIFY means FAILURE,DELAY. */
+	{ 5 * H, 4 * H, false, "a@example.org", QUEUE_NOTIFY_DELAY, true },
+	{ 5 * H, 4 * H, false, "a@example.org",
+	  QUEUE_NOTIFY_FAILURE | QUEUE_NOTIFY_DELAY, true },
+	{ 5 * H, 4 * H, false, "a@example.org",
+	  QUEUE_NOTIFY_SUCCESS | QUEUE_NOTIFY_DELAY, true },
+	{ 5 * H, 4 * H, false, "a@example.org", QUEUE_NOTIFY_FAILURE, false },
+	{ 5 * H, 4 * H, false, "a@example.org", QUEUE_NOTIFY_SUCCESS, false },
+	{ 5 * H, 4 * H, false, "a@example.org", QUEUE_NOTIFY_NEVER, false },
+	{ 5 * H, 4 * H, true, "a@example.org", QUEUE_NOTIFY_DELAY, false },
+	{ 4 * H - 1, 4 * H, false, "a@example.org", QUEUE_NOTIFY_DELAY,
+	  false },
+};
+
+/* test_can_warn_delay - "send a delay warning now?" */
+static void
+test_can_warn_delay(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(warn_rows) / sizeof(warn_rows[0]); i++) {
+		const struct warn_row *r = &warn_rows[i];
+
+		if (qmgr_can_warn_delay(r->age, r->warning_time, r->warned,
+					r->sender, r->notify, DBS) != r->expect)
+			fail_msg("warn_rows[%zu]: expected %d", i, r->expect);
+	}
+	/* No double_bounce_sender configured: only the null sender is out. */
+	assert_true(qmgr_can_warn_delay(5 * H, 4 * H, false, DBS, 0, NULL));
+	assert_false(qmgr_can_warn_delay(5 * H, 4 * H, false, "", 0, NULL));
 }
 
 /* test_rcpt_limit - clamped to the protocol's range */
@@ -288,6 +350,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_backoff, testlib_setup,
 						testlib_teardown),
 		cmocka_unit_test_setup_teardown(test_expiry, testlib_setup,
+						testlib_teardown),
+		cmocka_unit_test_setup_teardown(test_can_warn_delay,
+						testlib_setup,
 						testlib_teardown),
 		cmocka_unit_test_setup_teardown(test_rcpt_limit, testlib_setup,
 						testlib_teardown),
