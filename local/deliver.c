@@ -418,6 +418,7 @@ local_cb_read_forward(void *ctx, const char *user, const char *extension,
 	struct local_rcpt *r = ctx;
 	struct users_entry entry;
 	struct local_user pw;
+	struct stat st;
 	const char *error;
 	char **elems;
 	bool other;
@@ -437,6 +438,13 @@ local_cb_read_forward(void *ctx, const char *user, const char *extension,
 
 		if (path == NULL)
 			continue;
+		/* Most users have no .forward: find that out without the
+		 * fork that reads it as the user. lstat reveals nothing to
+		 * anyone but us; the file itself is still read as the user. */
+		if (lstat(path, &st) < 0 && errno == ENOENT) {
+			mem_free(&path);
+			continue;
+		}
 		rc = local_read_as(r, &pw, path, true, text_r, error_r);
 		if (rc == ALIAS_CB_FOUND) {
 			*path_r = path;
@@ -1078,8 +1086,10 @@ local_deliver_rcpt(const struct local_config *cfg, const char *queue_id,
 				   out);
 		goto out;
 	}
-	r.users = users_new(param_user_database, "", USERS_SCHEME_YESCRYPT,
-			    &error);
+	if (cfg->cache->users == NULL)
+		cfg->cache->users = users_new(param_user_database, "",
+					      USERS_SCHEME_YESCRYPT, &error);
+	r.users = cfg->cache->users;
 	if (r.users == NULL) {
 		log_warn("user_database %s: %s", param_user_database, error);
 		local_outcome_set(out, DELIVER_STATUS_DEFERRED, "4.3.0",
@@ -1088,22 +1098,20 @@ local_deliver_rcpt(const struct local_config *cfg, const char *queue_id,
 				   out);
 		goto out;
 	}
-	for (r.map_count = 0; cfg->alias_maps[r.map_count] != NULL;
-	     r.map_count++)
-		;
-	r.maps = mem_alloc_array(r.map_count + 1, sizeof(*r.maps));
+	if (cfg->cache->maps == NULL) {
+		for (i = 0; cfg->alias_maps[i] != NULL; i++)
+			;
+		cfg->cache->map_count = i;
+		cfg->cache->maps = mem_alloc_array(i + 1, sizeof(struct dict *));
+	}
+	r.map_count = cfg->cache->map_count;
+	r.maps = cfg->cache->maps;
 	if (local_domain_classify(r.domain, cfg->mydestination,
 				  cfg->virtual_domains) == LOCAL_DOMAIN_LOCAL)
 		local_deliver_local(&r, out);
 	else
 		local_deliver_virtual(&r, out);
 out:
-	for (i = 0; i < r.map_count; i++)
-		if (r.maps[i] != NULL)
-			dict_close(&r.maps[i]);
-	mem_free(&r.maps);
-	if (r.users != NULL)
-		users_free(&r.users);
 	mem_free(&r.local);
 	mem_free(&r.domain);
 }

@@ -44,6 +44,18 @@ enum local_domain_class {
 };
 
 /* Per-process configuration, read-only after local_config_init. */
+/*
+ * Lookup handles kept open for the life of a connection child (opened on
+ * first use after the fork, never shared with the parent): Berkeley DB
+ * opens are the dearest part of a delivery otherwise. dict handles follow
+ * their file, so a rebuilt table is still seen.
+ */
+struct local_cache {
+	struct dict **maps;	/* one per alias_maps entry, NULL until used */
+	size_t map_count;
+	struct users *users;
+};
+
 struct local_config {
 	char **mydestination;	/* lower case */
 	char **virtual_domains;	/* lower case */
@@ -55,6 +67,7 @@ struct local_config {
 	uid_t owner_uid;	/* mail_owner */
 	gid_t owner_gid;
 	uid_t self_uid;		/* non-root instance: the invoking user */
+	struct local_cache *cache;	/* mutable, per process */
 };
 
 /* One recipient's outcome, before it is encoded. */

@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include "lib/log.h"
+#include "lib/users.h"
+#include "lib/dict.h"
 #include "lib/mem.h"
 #include "lib/params.h"
 #include "lib/privs.h"
@@ -44,6 +46,7 @@ local_config_init(struct local_config *cfg)
 	cfg->delimiter = param_recipient_delimiter;
 	cfg->is_root = privs_is_root();
 	cfg->self_uid = getuid();
+	cfg->cache = mem_alloc(sizeof(*cfg->cache));
 	if (privs_lookup(param_mail_owner, &cfg->owner_uid, &cfg->owner_gid,
 			 &error) < 0)
 		log_fatal_code(MR_EXIT_CONFIG, "mail_owner %s: %s",
@@ -59,6 +62,17 @@ local_config_deinit(struct local_config *cfg)
 	str_split_free(&cfg->alias_maps);
 	str_split_free(&cfg->allow_commands);
 	str_split_free(&cfg->allow_files);
+	if (cfg->cache != NULL) {
+		size_t i;
+
+		for (i = 0; i < cfg->cache->map_count; i++)
+			if (cfg->cache->maps[i] != NULL)
+				dict_close(&cfg->cache->maps[i]);
+		mem_free(&cfg->cache->maps);
+		if (cfg->cache->users != NULL)
+			users_free(&cfg->cache->users);
+		mem_free(&cfg->cache);
+	}
 }
 
 /* local_on_sigchld - reap connection children */
