@@ -9,6 +9,7 @@
  * queue_file_attr_check    check an ATTR "name=value"
  * queue_file_rcpt_*        encode, decode and free a RCPT record
  * queue_file_mark_rcpt     durable in-place update of a recipient's status
+ * queue_file_mark_rcpt_write  the same without the sync
  * queue_file_put/get_*     big-endian integers
  *
  * The format is docs/queue-format.md. Values decoded here come from queue
@@ -486,10 +487,10 @@ queue_file_rcpt_deinit(struct queue_rcpt *rcpt)
 	mem_free(&rcpt->orcpt);
 }
 
-/* queue_file_mark_rcpt - overwrite a status byte and make it durable */
+/* queue_file_mark_rcpt_write - overwrite a status byte (no sync) */
 int
-queue_file_mark_rcpt(int fd, uint64_t status_offset,
-		     enum queue_rcpt_status status, const char **error_r)
+queue_file_mark_rcpt_write(int fd, uint64_t status_offset,
+			   enum queue_rcpt_status status, const char **error_r)
 {
 	uint8_t c = queue_file_status_byte(status);
 	ssize_t w;
@@ -508,6 +509,16 @@ queue_file_mark_rcpt(int fd, uint64_t status_offset,
 		*error_r = "cannot write recipient status";
 		return -1;
 	}
+	return 0;
+}
+
+/* queue_file_mark_rcpt - overwrite a status byte and make it durable */
+int
+queue_file_mark_rcpt(int fd, uint64_t status_offset,
+		     enum queue_rcpt_status status, const char **error_r)
+{
+	if (queue_file_mark_rcpt_write(fd, status_offset, status, error_r) < 0)
+		return -1;
 	/* The status must be on disk before the next step relies on it. */
 	if (fdatasync(fd) < 0) {
 		*error_r = "cannot sync recipient status";

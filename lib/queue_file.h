@@ -224,6 +224,15 @@ uint8_t queue_file_status_byte(enum queue_rcpt_status status);
 int queue_file_mark_rcpt(int fd, uint64_t status_offset,
 			 enum queue_rcpt_status status, const char **error_r);
 
+/*
+ * queue_file_mark_rcpt_write - queue_file_mark_rcpt without the fdatasync:
+ * for a caller that syncs once after several marks, or that removes the
+ * file next (see docs/queue-format.md, "Recipient status").
+ */
+int queue_file_mark_rcpt_write(int fd, uint64_t status_offset,
+			       enum queue_rcpt_status status,
+			       const char **error_r);
+
 /* queue_file_put_u32/u64, get_u32/u64 - big-endian integers. */
 void queue_file_put_u32(uint8_t *p, uint32_t v);
 void queue_file_put_u64(uint8_t *p, uint64_t v);

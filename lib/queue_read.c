@@ -6,6 +6,7 @@
  * queue_read_content_next    stream the content chunk by chunk
  * queue_read_content_rewind  start the content again
  * queue_read_mark_rcpt       durable recipient status update
+ * queue_read_mark_rcpt_unsynced, queue_read_sync  the same in two steps
  * queue_read_pending_count   recipients not finished yet
  * queue_read_free            close and free
  *
@@ -548,6 +549,34 @@ queue_read_mark_rcpt(struct queue_message *msg, size_t index,
 				 status, error_r) < 0)
 		return -1;
 	msg->rcpts[index].status = status;
+	return 0;
+}
+
+/* queue_read_mark_rcpt_unsynced - recipient status, not yet durable */
+int
+queue_read_mark_rcpt_unsynced(struct queue_message *msg, size_t index,
+			      enum queue_rcpt_status status,
+			      const char **error_r)
+{
+	MR_ASSERT(index < msg->rcpt_count);
+	MR_ASSERT(msg->fd >= 0 && msg->writable);
+	if (queue_file_mark_rcpt_write(msg->fd,
+				       msg->rcpts[index].status_offset, status,
+				       error_r) < 0)
+		return -1;
+	msg->rcpts[index].status = status;
+	return 0;
+}
+
+/* queue_read_sync - make earlier marks durable */
+int
+queue_read_sync(struct queue_message *msg, const char **error_r)
+{
+	MR_ASSERT(msg->fd >= 0 && msg->writable);
+	if (fdatasync(msg->fd) < 0) {
+		*error_r = "cannot sync recipient status";
+		return -1;
+	}
 	return 0;
 }
 

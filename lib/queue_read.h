@@ -105,6 +105,18 @@ void queue_read_content_rewind(struct queue_message *msg);
 int queue_read_mark_rcpt(struct queue_message *msg, size_t index,
 			 enum queue_rcpt_status status, const char **error_r);
 
+/*
+ * queue_read_mark_rcpt_unsynced - record a status like queue_read_mark_rcpt
+ * but leave it in the page cache; the caller calls queue_read_sync before
+ * anything depends on it surviving a crash. Returns 0, or -1 (error_r).
+ */
+int queue_read_mark_rcpt_unsynced(struct queue_message *msg, size_t index,
+				  enum queue_rcpt_status status,
+				  const char **error_r);
+
+/* queue_read_sync - fdatasync the file: earlier marks are durable. */
+int queue_read_sync(struct queue_message *msg, const char **error_r);
+
 /* queue_read_pending_count - recipients still QUEUE_RCPT_PENDING. */
 size_t queue_read_pending_count(const struct queue_message *msg);
 

@@ -279,7 +279,13 @@ message_open_rw(struct qmgr *q, struct qmgr_message *msg)
 	return NULL;
 }
 
-/* message_mark - durably record one final state; false on failure */
+/*
+ * message_mark - record one final state in the file; false on failure.
+ * The write is not synced here: message_sync makes a batch durable, and is
+ * skipped when every recipient succeeded, because the file is removed next
+ * (a crash before the removal is durable re-delivers the message: a rare
+ * duplicate, never a loss).
+ */
 static bool
 message_mark(struct qmgr_message *msg, struct queue_message *file,
 	     const struct qmgr_rcpt *r, enum queue_rcpt_status status)
@@ -288,12 +294,31 @@ message_mark(struct qmgr_message *msg, struct queue_message *file,
 
 	if (file == NULL || r->index >= file->rcpt_count)
 		return false;
-	if (queue_read_mark_rcpt(file, r->index, status, &error) < 0) {
+	if (queue_read_mark_rcpt_unsynced(file, r->index, status, &error) <
+	    0) {
 		log_warn("%s: cannot record recipient status: %s: %m",
 			 msg->id, error);
 		return false;
 	}
 	return true;
+}
+
+/* message_sync - make the marks durable unless the message is done */
+static void
+message_sync(struct qmgr_message *msg, struct queue_message *file)
+{
+	const char *error;
+	size_t i;
+
+	if (file == NULL)
+		return;
+	for (i = 0; i < msg->rcpt_count; i++)
+		if (msg->rcpts[i].state != QMGR_RCPT_SENT)
+			break;
+	if (i == msg->rcpt_count)
+		return;
+	if (queue_read_sync(file, &error) < 0)
+		log_warn("%s: %s: %m", msg->id, error);
 }
 
 /* message_entry_slot - the slot of entry e holding file index, or NULL */
@@ -357,6 +382,7 @@ qmgr_message_results(struct qmgr *q, struct qmgr_entry *e,
 			break;
 		}
 	}
+	message_sync(msg, file);
 	queue_read_free(&file);
 	for (i = 0; i < e->slot_count; i++) {
 		struct qmgr_rcpt *r = &msg->rcpts[e->slots[i]];
@@ -391,6 +417,8 @@ message_expire(struct qmgr *q, struct qmgr_message *msg,
 		any = true;
 	}
 	(void)q;
+	if (any)
+		message_sync(msg, file);
 	if (any)
 		log_info("%s: from=<%s>, status=expired, returned to sender",
 			 msg->id, log_safe_str(msg->sender));
