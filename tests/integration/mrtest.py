@@ -191,6 +191,22 @@ class Instance:
         r = self.mailroom("stop")
         return r
 
+    def instance_pids(self):
+        """Every process whose command line names this instance (found
+        even when main.cf is broken and `mailroom status` cannot run)."""
+        found = set()
+        for name in os.listdir("/proc"):
+            if not name.isdigit():
+                continue
+            try:
+                with open("/proc/%s/cmdline" % name, "rb") as f:
+                    argv = f.read().split(b"\0")
+            except OSError:
+                continue
+            if self.dir.encode() in argv:
+                found.add(int(name))
+        return found
+
     def sanitizer_reports(self):
         out = []
         for name in sorted(os.listdir(self.asan_dir)):
@@ -206,6 +222,7 @@ class Instance:
                 self.stop()
         finally:
             self.remember_pids()
+            self.pids.update(self.instance_pids())
             for pid in self.pids:
                 if pid_alive(pid):
                     try:
