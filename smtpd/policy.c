@@ -2,7 +2,8 @@
  * policy.c - smtpd's decisions: who may send to whom.
  *
  * smtpd_policy_init/deinit (lists from main.cf), smtpd_policy_rcpt (one
- * recipient), smtpd_policy_client_allowed/release (connections per client).
+ * recipient), smtpd_policy_client_allowed/release (connections per client,
+ * counted across the service's processes in lib/client_count.c).
  *
  * A recipient is accepted when its domain is
  *   local   (mydestination): the user (the local part without its
@@ -24,11 +25,13 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "lib/client_count.h"
 #include "lib/dict.h"
 #include "lib/log.h"
 #include "lib/mem.h"
 #include "lib/params.h"
 #include "lib/privs.h"
+#include "lib/server.h"
 #include "lib/str.h"
 #include "lib/users.h"
 #include "smtpd/smtpd.h"
@@ -91,7 +94,7 @@ smtpd_policy_deinit(struct smtpd *sd)
 	str_split_free(&sd->local_maps);
 	str_split_free(&sd->virtual_maps);
 	users_free(&sd->users);
-	mem_free(&sd->clients);
+	client_count_free(&sd->clients);
 }
 
 /* policy_domain_in - exact (case-insensitive) membership */
@@ -256,61 +259,47 @@ smtpd_policy_rcpt(struct smtpd_session *s, const struct addr *a,
 	return -1;
 }
 
+/* policy_client_table - the service's client count table, opened lazily */
+static struct client_count *
+policy_client_table(struct smtpd *sd)
+{
+	if (sd->clients == NULL)
+		sd->clients = client_count_new(param_queue_directory,
+					       server_service_name(sd->srv));
+	return sd->clients;
+}
+
 /*
- * smtpd_policy_client_allowed - count a connection against its client.
- * XXX: the count is kept per smtpd process, so with N processes a client
- * may hold up to N times smtpd_client_connection_count_limit sessions.
- * Exact counting needs state shared between the processes (Postfix's
- * anvil); until then, run one smtpd process for a service that relies on
- * the limit (maxproc 1: one process serves thousands of sessions).
+ * smtpd_policy_client_allowed - count a connection against its client,
+ * across all smtpd processes of the service (Postfix counts in anvil).
  */
 bool
 smtpd_policy_client_allowed(struct smtpd *sd, struct smtpd_session *s)
 {
-	size_t i;
+	uint8_t addr[CLIENT_COUNT_ADDR_SIZE];
 
 	/* Local submission and mynetworks are exempt, as with Postfix's
 	 * smtpd_client_event_limit_exceptions. */
 	if (s->may_relay || param_smtpd_client_connection_count_limit <= 0)
 		return true;
-	for (i = 0; i < sd->client_count; i++)
-		if (strcmp(sd->clients[i].addr, s->client_addr) == 0)
-			break;
-	if (i == sd->client_count) {
-		if (sd->client_count == sd->client_cap) {
-			sd->client_cap = sd->client_cap ? sd->client_cap * 2
-							: 16;
-			sd->clients = mem_realloc_array(sd->clients,
-							sd->client_cap,
-							sizeof(*sd->clients));
-		}
-		memset(&sd->clients[i], 0, sizeof(sd->clients[i]));
-		snprintf(sd->clients[i].addr, sizeof(sd->clients[i].addr),
-			 "%s", s->client_addr);
-		sd->client_count++;
-	}
-	if (sd->clients[i].count >=
-	    (unsigned)param_smtpd_client_connection_count_limit)
-		return false;
-	sd->clients[i].count++;
-	s->counted = true;
-	return true;
+	/* An address getnameinfo could not give ("unknown") counts as ::,
+	 * so such clients share one count, as they share one name. */
+	(void)client_count_addr_parse(s->client_addr, addr);
+	return client_count_acquire(
+		policy_client_table(sd), addr,
+		(unsigned)param_smtpd_client_connection_count_limit,
+		&s->counted);
 }
 
-/* smtpd_policy_client_release - the session's slot is free again */
+/* smtpd_policy_client_release - the session's count is free again */
 void
 smtpd_policy_client_release(struct smtpd *sd, struct smtpd_session *s)
 {
-	size_t i;
+	uint8_t addr[CLIENT_COUNT_ADDR_SIZE];
 
 	if (!s->counted)
 		return;
-	for (i = 0; i < sd->client_count; i++) {
-		if (strcmp(sd->clients[i].addr, s->client_addr) != 0)
-			continue;
-		if (--sd->clients[i].count == 0)
-			sd->clients[i] = sd->clients[--sd->client_count];
-		break;
-	}
+	(void)client_count_addr_parse(s->client_addr, addr);
+	client_count_release(policy_client_table(sd), addr);
 	s->counted = false;
 }

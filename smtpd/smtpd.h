@@ -21,6 +21,7 @@
 
 #include "lib/buf.h"
 #include "lib/cidr.h"
+#include "lib/client_count.h"
 #include "lib/dot_stuff.h"
 #include "lib/event.h"
 #include "lib/queue_write.h"
@@ -109,15 +110,9 @@ struct smtpd_session {
 	unsigned errors;
 	unsigned stats[SMTPD_STAT_COUNT][2];	/* [verb][ok, failed] */
 	struct smtpd_txn txn;
-	bool counted;		/* holds a slot in the per-client count */
+	bool counted;		/* counted in the per-client table */
 	bool discard_input;	/* drop buffered input after this command */
 	bool peer_gone;		/* EOF while a commit was in flight */
-};
-
-/* One client address and its open sessions (connection count limit). */
-struct smtpd_client_count {
-	char addr[SMTPD_NAME_MAX];
-	unsigned count;
 };
 
 struct smtpd {
@@ -130,9 +125,7 @@ struct smtpd {
 	char **virtual_maps;
 	struct users *users;
 	struct workpool *pool;		/* queue file commits */
-	struct smtpd_client_count *clients;
-	size_t client_count;
-	size_t client_cap;
+	struct client_count *clients;	/* opened on first use */
 };
 
 /* session.c */
