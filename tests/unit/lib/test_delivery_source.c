@@ -8,7 +8,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,16 +21,6 @@
 #include "lib/queue.h"
 #include "lib/queue_read.h"
 #include "lib/queue_write.h"
-
-/* rm_entry - nftw callback removing one entry */
-static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
 
 /* copy_to_file - delivery_source_copy into a fresh file; its bytes to out */
 static int
@@ -158,7 +147,7 @@ static void
 test_queue_source(void **state)
 {
 	static const char content[] = "Subject: q\r\n\r\nline\r\n";
-	char dir[] = "/tmp/test_delivery_source.XXXXXX", path[512];
+	char dir[64], path[512];
 	struct queue_message *msg = NULL;
 	struct queue_writer *w;
 	struct queue_rcpt rcpt;
@@ -170,7 +159,7 @@ test_queue_source(void **state)
 	uint64_t octets;
 
 	(void)state;
-	assert_non_null(mkdtemp(dir));
+	testlib_tmpdir(dir, sizeof(dir), "test_delivery_source");
 	assert_int_equal(queue_init_dirs(dir, 0700, &error), 0);
 	w = queue_write_begin(dir, 0, &error);
 	assert_non_null(w);
@@ -201,7 +190,7 @@ test_queue_source(void **state)
 	assert_int_equal(octets, strlen("Subject: q\n\nline\n"));
 	buf_deinit(&out);
 	queue_read_free(&msg);
-	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	testlib_rmtree(dir);
 }
 
 static void

@@ -10,7 +10,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,31 +27,21 @@
 /* uid for the foreign-owner tests (nobody) */
 #define TEST_OTHER_UID 65534
 
-/* rm_entry - nftw callback removing one entry */
-static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 /* make_tmpdir - a fresh directory under /tmp */
 static char *
 make_tmpdir(void)
 {
-	char *dir = mem_strdup("/tmp/test_maildir.XXXXXX");
+	char dir[64];
 
-	assert_non_null(mkdtemp(dir));
-	return dir;
+	testlib_tmpdir(dir, sizeof(dir), "test_maildir");
+	return mem_strdup(dir);
 }
 
 /* rm_tmpdir - remove a test directory and free its name */
 static void
 rm_tmpdir(char **dir)
 {
-	nftw(*dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	testlib_rmtree(*dir);
 	mem_free(dir);
 }
 

@@ -9,7 +9,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,31 +30,21 @@
 /* Largest mbox the tests read back. */
 #define TEST_MBOX_MAX (1024 * 1024)
 
-/* rm_entry - nftw callback removing one entry */
-static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 /* make_tmpdir - a fresh directory under /tmp */
 static char *
 make_tmpdir(void)
 {
-	char *dir = mem_strdup("/tmp/test_mbox.XXXXXX");
+	char dir[64];
 
-	assert_non_null(mkdtemp(dir));
-	return dir;
+	testlib_tmpdir(dir, sizeof(dir), "test_mbox");
+	return mem_strdup(dir);
 }
 
 /* rm_tmpdir - remove a test directory and free its name */
 static void
 rm_tmpdir(char **dir)
 {
-	nftw(*dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	testlib_rmtree(*dir);
 	mem_free(dir);
 }
 
