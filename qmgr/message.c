@@ -451,7 +451,7 @@ message_notice(struct qmgr *q, struct qmgr_message *msg,
 	char **mtas;
 	struct dsn_report report;
 	char new_id[QUEUE_ID_SIZE];
-	char *env_sender = NULL;
+	char *env_sender = NULL, *postmaster = NULL;
 	enum queue_err err;
 	const char *error;
 	size_t i, n = 0;
@@ -499,8 +499,13 @@ message_notice(struct qmgr *q, struct qmgr_message *msg,
 			report.original_sender = msg->sender;
 			env_sender = mem_strdup("");
 		} else {
-			/* docs/bounces.md: 2bounce_notice_recipient. */
-			report.recipient = "postmaster";
+			/* docs/bounces.md: 2bounce_notice_recipient,
+			 * qualified so that local accepts it. */
+			postmaster = mem_asprintf(
+			    "postmaster@%s", param_myorigin != NULL
+						 ? param_myorigin
+						 : q->route.myhostname);
+			report.recipient = postmaster;
 			report.original_sender = "";
 			report.postmaster_copy = true;
 			env_sender = mem_asprintf(
@@ -532,6 +537,7 @@ message_notice(struct qmgr *q, struct qmgr_message *msg,
 	mem_free(&mtas);
 	mem_free(&rcpts);
 	mem_free(&env_sender);
+	mem_free(&postmaster);
 	return ok;
 }
 

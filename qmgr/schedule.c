@@ -59,8 +59,6 @@ struct qmgr *
 qmgr_new(struct event_loop *loop, const char *queue_dir)
 {
 	struct qmgr *q = mem_alloc(sizeof(*q));
-	char **classes;
-	size_t i;
 
 	q->loop = loop;
 	q->queue_dir = queue_dir;
@@ -69,11 +67,9 @@ qmgr_new(struct event_loop *loop, const char *queue_dir)
 	q->route.relayhost = param_relayhost != NULL ? param_relayhost : "";
 	q->route.myhostname =
 	    param_myhostname != NULL ? param_myhostname : "localhost";
-	classes = schedule_list(param_notify_classes);
-	for (i = 0; classes[i] != NULL; i++)
-		if (strcmp(classes[i], "2bounce") == 0)
-			q->notify_2bounce = true;
-	str_split_free(&classes);
+	/* A bounce that cannot be delivered always goes to the postmaster
+	 * (docs/bounces.md); "2bounce" in notify_classes changes nothing. */
+	q->notify_2bounce = true;
 	q->message_limit = param_qmgr_message_active_limit > 0
 				   ? (size_t)param_qmgr_message_active_limit
 				   : 1;

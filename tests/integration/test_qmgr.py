@@ -164,6 +164,39 @@ class QmgrTest(mrtest.InstanceTest):
         self.assertEqual(self.mr.log().count("sender delay notification"), 1)
         self.assertEqual(os.stat(path).st_mode & 0o7777, 0o700)
 
+    def test_bounce_of_a_bounce_goes_to_postmaster(self):
+        maildir = self.add_user("pm")
+        with open(os.path.join(self.mr.dir, "aliases"), "w") as f:
+            f.write("postmaster: pm\n")
+        self.mr.mailroom("map", "build", "-a",
+                         "hash:" + os.path.join(self.mr.dir, "aliases"),
+                         check=True)
+        # smtpd accepts any local recipient; local then bounces it.
+        self.mr.configure(local_recipient_maps="")
+        self.mr.start()
+        self.send("", ["nosuchuser@localhost"], "from the null sender")
+        new = os.path.join(maildir, "new")
+        mrtest.wait_for(lambda: count_files(new) == 1,
+                        what="postmaster notice")
+        name = os.listdir(new)[0]
+        with open(os.path.join(new, name), "rb") as f:
+            msg = email.message_from_binary_file(f,
+                                                 policy=email.policy.default)
+        self.assertEqual(msg.get_content_type(), "multipart/report")
+        report = [p for p in msg.walk()
+                  if p.get_content_type() == "message/delivery-status"]
+        self.assertEqual(len(report), 1)
+        text = report[0].as_string()
+        self.assertIn("nosuchuser@localhost", text)
+        self.assertIn("Action: failed", text)
+        self.assertIn("Status: 5.1.1", text)
+        self.assertRegex(self.mr.log(),
+                         r"\w{21}: postmaster non-delivery notification: "
+                         r"\w{21}")
+        # The notice itself is from the double-bounce sender and is never
+        # bounced again: nothing more arrives.
+        self.assertEqual(count_files(new), 1)
+
     def test_flush_retries_deferred_message(self):
         self.add_user("dave")
         self.mr.start()
