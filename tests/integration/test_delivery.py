@@ -87,6 +87,31 @@ class DeliveryTest(InstanceTest):
                                   "deferred": 0, "bounced": 0,
                                   "rejected": 1}, r.stdout[:1500])
 
+    def test_virtual_user(self):
+        self.mr.configure(virtual_mailbox_domains="example.com")
+        maildir = self.add_user("bob@example.com")
+        self.assertTrue(maildir.endswith("/example.com/bob/Maildir/"),
+                        maildir)
+        self.mr.start()
+        s = smtplib.SMTP("127.0.0.1", self.mr.port("smtp"), timeout=20)
+        s.sendmail("carol@example.org", ["Bob@Example.COM"],
+                   b"Subject: virtual\r\n\r\nhi bob\r\n")
+        try:
+            s.sendmail("carol@example.org", ["nobody@example.com"],
+                       b"Subject: x\r\n\r\nx\r\n")
+            self.fail("unknown virtual user accepted")
+        except smtplib.SMTPRecipientsRefused as e:
+            code, text = e.recipients["nobody@example.com"]
+            self.assertEqual(code, 550)
+            self.assertIn(b"User unknown in virtual mailbox table", text)
+        s.quit()
+        wait_for(lambda: len(maildir_files(maildir)) == 1,
+                 what="virtual delivery")
+        with open(maildir_files(maildir)[0], "rb") as f:
+            data = f.read()
+        self.assertIn(b"\ndelivered-to: bob@example.com\n", data.lower())
+        self.assertTrue(data.endswith(b"Subject: virtual\n\nhi bob\n"))
+
 
 if __name__ == "__main__":
     unittest.main()
