@@ -493,13 +493,16 @@ dict_get_locked(struct dict *d, const char **value_r, const char **error_r)
 	return 1;
 }
 
-/* dict_lookup - find one key */
-int
-dict_lookup(struct dict *d, const char *key, const char **value_r,
-	    const char **error_r)
+/*
+ * dict_lock_current - take the shared lock on an up-to-date handle: reopen
+ * when the table was updated in place or replaced since it was opened
+ * (the page cache may be stale). Returns 0 with the lock held, or -1.
+ */
+static int
+dict_lock_current(struct dict *d, const char **error_r)
 {
 	struct stat now;
-	int attempt, rc;
+	int attempt;
 
 	for (attempt = 0;; attempt++) {
 		if (attempt == DICT_OPEN_ATTEMPTS)
@@ -518,12 +521,20 @@ dict_lookup(struct dict *d, const char *key, const char **value_r,
 					 "lock table %s: %s", d->spec.db_path,
 					 strerror(errno));
 		if (!dict_has_changed(d, &now))
-			break;
-		/* Updated in place or replaced since we opened it: the
-		 * page cache may be stale. Open afresh (with the table's new
-		 * settings). */
+			return 0;
 		dict_close_handles(d);
 	}
+}
+
+/* dict_lookup - find one key */
+int
+dict_lookup(struct dict *d, const char *key, const char **value_r,
+	    const char **error_r)
+{
+	int rc;
+
+	if (dict_lock_current(d, error_r) < 0)
+		return -1;
 	if (!dict_key_prepare(d, key))
 		rc = 0;
 	else
@@ -603,28 +614,10 @@ dict_walk_locked(struct dict *d, dict_walk_fn *cb, void *ctx,
 int
 dict_walk(struct dict *d, dict_walk_fn *cb, void *ctx, const char **error_r)
 {
-	struct stat now;
-	int attempt, rc;
+	int rc;
 
-	for (attempt = 0;; attempt++) {
-		if (attempt == DICT_OPEN_ATTEMPTS)
-			return dict_fail(d->error, sizeof(d->error), error_r,
-					 "table %s keeps changing",
-					 d->spec.db_path);
-		if (d->db == NULL && dict_reopen(d, error_r) < 0) {
-			snprintf(d->error, sizeof(d->error), "%s", *error_r);
-			*error_r = d->error;
-			return -1;
-		}
-		if (dict_flock(d->lock_fd, LOCK_SH) < 0 ||
-		    fstat(d->lock_fd, &now) < 0)
-			return dict_fail(d->error, sizeof(d->error), error_r,
-					 "lock table %s: %s", d->spec.db_path,
-					 strerror(errno));
-		if (!dict_has_changed(d, &now))
-			break;
-		dict_close_handles(d);
-	}
+	if (dict_lock_current(d, error_r) < 0)
+		return -1;
 	rc = dict_walk_locked(d, cb, ctx, error_r);
 	(void)dict_flock(d->lock_fd, LOCK_UN);
 	return rc;
