@@ -48,6 +48,31 @@ policy_list(const char *value)
 	return list;
 }
 
+/* policy_dicts_new - one (unopened) handle slot per table spec */
+static struct dict **
+policy_dicts_new(char **specs)
+{
+	size_t n = 0;
+
+	while (specs[n] != NULL)
+		n++;
+	return mem_alloc_array(n + 1, sizeof(struct dict *));
+}
+
+/* policy_dicts_free - close the opened handles of a slot array */
+static void
+policy_dicts_free(char **specs, struct dict ***dicts)
+{
+	size_t i;
+
+	if (*dicts == NULL)
+		return;
+	for (i = 0; specs != NULL && specs[i] != NULL; i++)
+		if ((*dicts)[i] != NULL)
+			dict_close(&(*dicts)[i]);
+	mem_free(dicts);
+}
+
 /* smtpd_policy_init - parse the lists once per process */
 void
 smtpd_policy_init(struct smtpd *sd)
@@ -63,6 +88,8 @@ smtpd_policy_init(struct smtpd *sd)
 				   NULL);
 	sd->virtual_maps = str_split(param_virtual_mailbox_maps, " \t\r\n,",
 				     NULL);
+	sd->local_dicts = policy_dicts_new(sd->local_maps);
+	sd->virtual_dicts = policy_dicts_new(sd->virtual_maps);
 	sd->users = users_new(param_user_database, "", USERS_SCHEME_YESCRYPT,
 			      &error);
 	if (sd->users == NULL)
@@ -91,6 +118,8 @@ smtpd_policy_deinit(struct smtpd *sd)
 	str_split_free(&sd->mydestination);
 	str_split_free(&sd->relay_domains);
 	str_split_free(&sd->virtual_domains);
+	policy_dicts_free(sd->local_maps, &sd->local_dicts);
+	policy_dicts_free(sd->virtual_maps, &sd->virtual_dicts);
 	str_split_free(&sd->local_maps);
 	str_split_free(&sd->virtual_maps);
 	users_free(&sd->users);
@@ -130,28 +159,29 @@ policy_domain_matches(char **list, const char *domain)
 	return false;
 }
 
-/* policy_maps_find - key in any of the tables: 1 yes, 0 no, -1 error */
+/*
+ * policy_map_find - key in one table: 1 yes, 0 no, -1 error. The handle
+ * is opened on first use and kept in *slot for the life of the process
+ * (dict handles follow their file, so a rebuilt table is seen); a table
+ * that cannot be opened is tried again at the next lookup.
+ */
 static int
-policy_maps_find(char **specs, const char *key)
+policy_map_find(const char *spec, struct dict **slot, const char *key)
 {
-	int found = 0;
+	const char *error, *value;
+	int found;
 
-	for (; *specs != NULL && found == 0; specs++) {
-		const char *error, *value;
-		struct dict *d = dict_open(*specs, 0, &error);
-
-		if (d == NULL) {
-			log_warn("%s: %s", *specs, error);
-			return -1;
-		}
-		found = dict_lookup(d, key, &value, &error);
-		if (found < 0)
-			log_warn("%s: lookup of %s: %s", *specs,
-				 log_safe_str(key), error);
-		dict_close(&d);
+	if (*slot == NULL && (*slot = dict_open(spec, 0, &error)) == NULL) {
+		log_warn("%s: %s", spec, error);
+		return -1;
 	}
+	found = dict_lookup(*slot, key, &value, &error);
+	if (found < 0)
+		log_warn("%s: lookup of %s: %s", spec, log_safe_str(key),
+			 error);
 	return found;
 }
+
 
 /* policy_local_user - local part without extension, lower-cased */
 static char *
@@ -174,26 +204,26 @@ static int
 policy_local_exists(struct smtpd *sd, const char *local)
 {
 	char *user = policy_local_user(local);
-	char **spec;
+	size_t i;
 	int found = 0;
 
 	if (strcmp(user, "postmaster") == 0 || sd->local_maps[0] == NULL) {
 		mem_free(&user);
 		return 1;
 	}
-	for (spec = sd->local_maps; *spec != NULL && found == 0; spec++) {
-		if (strcmp(*spec, "unix:passwd.byname") == 0) {
+	for (i = 0; sd->local_maps[i] != NULL && found == 0; i++) {
+		const char *spec = sd->local_maps[i];
+
+		if (strcmp(spec, "unix:passwd.byname") == 0) {
 			errno = 0;
 			found = getpwnam(user) != NULL ? 1
 				: errno != 0 && errno != ENOENT ? -1
 								 : 0;
-		} else if (strcmp(*spec, param_user_database) == 0) {
+		} else if (strcmp(spec, param_user_database) == 0) {
 			/* A users table not made yet has no users. */
 			found = policy_user_exists(sd, user);
 		} else {
-			char *one[2] = { *spec, NULL };
-
-			found = policy_maps_find(one, user);
+			found = policy_map_find(spec, &sd->local_dicts[i], user);
 		}
 	}
 	mem_free(&user);
@@ -205,8 +235,12 @@ static int
 policy_virtual_exists(struct smtpd *sd, const char *address)
 {
 	char *key = str_lower(mem_strdup(address));
-	int found = policy_maps_find(sd->virtual_maps, key);
+	int found = 0;
+	size_t i;
 
+	for (i = 0; sd->virtual_maps[i] != NULL && found == 0; i++)
+		found = policy_map_find(sd->virtual_maps[i],
+					&sd->virtual_dicts[i], key);
 	if (found == 0)
 		found = policy_user_exists(sd, key);
 	mem_free(&key);

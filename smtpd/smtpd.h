@@ -123,6 +123,8 @@ struct smtpd {
 	char **virtual_domains;
 	char **local_maps;
 	char **virtual_maps;
+	struct dict **local_dicts;	/* open handles, parallel to the specs */
+	struct dict **virtual_dicts;
 	struct users *users;
 	struct workpool *pool;		/* queue file commits */
 	struct client_count *clients;	/* opened on first use */

@@ -276,6 +276,19 @@ class SmtpdTest(SmtpdBase):
         self.assertEqual(c.cmd(b"RCPT TO:<Alice@localhost>"),
                          b"250 2.1.5 Ok")
 
+    def test_rebuilt_alias_table_is_seen(self):
+        # smtpd keeps its tables open; a rebuilt table must still count.
+        c = self.connect()
+        c.cmd(b"MAIL FROM:<a@client.example>")
+        self.assertEqual(c.cmd(b"RCPT TO:<sales@localhost>")[:4], b"550 ")
+        with open(os.path.join(self.mr.dir, "aliases"), "a") as f:
+            f.write("sales: postmaster\n")
+        self.mr.mailroom("map", "build", "-a",
+                         "hash:" + os.path.join(self.mr.dir, "aliases"),
+                         check=True)
+        self.assertEqual(c.cmd(b"RCPT TO:<sales@localhost>"),
+                         b"250 2.1.5 Ok")
+
     def test_unknown_command_error_limit(self):
         c = self.connect()
         for _ in range(19):
