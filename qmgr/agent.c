@@ -34,7 +34,7 @@
 /* One connection to a delivery agent. */
 struct qmgr_conn {
 	struct qmgr *q;
-	enum qmgr_transport_id transport;
+	unsigned transport;
 	struct ipc_conn *ipc;
 	struct event_timer *timer;	/* request timeout, or idle timeout */
 	struct qmgr_conn *idle_prev, *idle_next;
@@ -201,7 +201,7 @@ agent_on_frame(void *ctx, const struct ipc_frame *frame, int fd)
 
 /* agent_connect - a new connection; returns BUSY/UNAVAILABLE on failure */
 static enum qmgr_agent_get
-agent_connect(struct qmgr *q, enum qmgr_transport_id transport,
+agent_connect(struct qmgr *q, unsigned transport,
 	      struct qmgr_conn **conn_r)
 {
 	struct qmgr_transport *tp = &q->transports[transport];
@@ -257,7 +257,7 @@ agent_connect(struct qmgr *q, enum qmgr_transport_id transport,
 
 /* qmgr_agent_get - reuse an idle connection or open one */
 enum qmgr_agent_get
-qmgr_agent_get(struct qmgr *q, enum qmgr_transport_id transport,
+qmgr_agent_get(struct qmgr *q, unsigned transport,
 	       struct qmgr_conn **conn_r)
 {
 	struct qmgr_transport *tp = &q->transports[transport];
@@ -310,7 +310,7 @@ qmgr_agent_close_all(struct qmgr *q)
 {
 	size_t t;
 
-	for (t = 0; t < QMGR_TRANSPORT_COUNT; t++) {
+	for (t = 0; t < q->transport_count; t++) {
 		while (q->transports[t].all != NULL) {
 			struct qmgr_conn *conn = q->transports[t].all;
 			struct qmgr_entry *e = conn->entry;

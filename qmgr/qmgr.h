@@ -26,6 +26,7 @@
 
 struct server;
 struct ipc_conn;
+struct dict;
 
 /* At most one wakeup-driven scan of active/ per this many milliseconds. */
 #define QMGR_SCAN_COALESCE_MS 100
@@ -44,11 +45,10 @@ struct ipc_conn;
 /* Sends of one request entry before its recipients are deferred. */
 #define QMGR_ENTRY_ATTEMPTS_MAX 2
 
-enum qmgr_transport_id {
-	QMGR_TRANSPORT_LOCAL,
-	QMGR_TRANSPORT_SMTP,
-};
-#define QMGR_TRANSPORT_COUNT 2
+/* Transports (master.cf services private/NAME) qmgr knows at a time. */
+#define QMGR_TRANSPORT_MAX 32
+/* Longest transport name. */
+#define QMGR_TRANSPORT_NAME_MAX 32
 
 /* Where a recipient stands in this pass through the active queue. */
 enum qmgr_rcpt_state {
@@ -59,12 +59,28 @@ enum qmgr_rcpt_state {
 	QMGR_RCPT_BOUNCED,	/* permanent failure, marked in the file */
 };
 
+/*
+ * qmgr_route_lookup_fn - look key up in transport_maps: 1 with *value_r,
+ * 0 when absent, -1 on a table error.
+ */
+typedef int qmgr_route_lookup_fn(void *ctx, const char *key,
+				 const char **value_r);
+
 /* Routing inputs (read-only configuration). */
 struct qmgr_route_config {
 	char **local_domains;	/* mydestination, lower case */
 	char **virtual_domains;	/* virtual_mailbox_domains, lower case */
 	const char *relayhost;	/* "" when unset */
 	const char *myhostname;
+	const char *default_transport;	/* "smtp" or "smtp:nexthop" */
+	qmgr_route_lookup_fn *lookup;	/* NULL: no transport_maps */
+	void *lookup_ctx;
+};
+
+/* Where a recipient goes. */
+struct qmgr_route {
+	char transport[QMGR_TRANSPORT_NAME_MAX + 1];
+	char nexthop[DELIVER_NEXTHOP_MAX + 1];
 };
 
 /* One recipient of a loaded message. */
@@ -107,7 +123,7 @@ struct qmgr_dest {
 	struct qmgr_dest *hash_next;
 	struct qmgr_dest *ready_prev, *ready_next;
 	bool on_ready;
-	enum qmgr_transport_id transport;
+	unsigned transport;	/* index into qmgr.transports */
 	char *nexthop;
 	struct qmgr_entry *queue_head, *queue_tail;
 	size_t queued;
@@ -118,7 +134,7 @@ struct qmgr_conn;
 
 /* Per transport: its agent connections. */
 struct qmgr_transport {
-	const char *name;	/* "local", "smtp": socket private/NAME */
+	char *name;		/* "local", "smtp": socket private/NAME */
 	size_t dest_concurrency;
 	size_t conn_count;
 	struct qmgr_conn *idle;	/* doubly linked through idle_prev/next */
@@ -143,7 +159,10 @@ struct qmgr {
 	size_t dest_hash_size;	/* power of two */
 	size_t dest_count;
 	struct qmgr_dest *ready_head, *ready_tail;
-	struct qmgr_transport transports[QMGR_TRANSPORT_COUNT];
+	struct qmgr_transport transports[QMGR_TRANSPORT_MAX];
+	size_t transport_count;
+	char **transport_specs;		/* transport_maps */
+	struct dict **transport_dicts;	/* parallel; opened on first use */
 	struct event_defer *schedule_defer;
 	struct event_timer *retry_timer;
 
@@ -157,16 +176,27 @@ struct qmgr {
 /* ---- policy.c: pure decisions ---- */
 
 /*
- * qmgr_route - transport and next hop for address: a domain in
- * local_domains or virtual_domains goes to local with the domain as next
- * hop (an address without a domain to local with myhostname); any other
- * to smtp with relayhost when set, else the domain. The next hop is written
- * lower case to nexthop (size bytes). Returns 0, or -1 when it does not fit
- * or exceeds DELIVER_NEXTHOP_MAX.
+ * qmgr_route - transport and next hop for address into *r. Defaults: a
+ * domain in local_domains or virtual_domains goes to "local" with the
+ * domain as next hop (an address without a domain with myhostname); any
+ * other to default_transport with relayhost when set, else the domain
+ * (a next hop in default_transport wins over relayhost). Then
+ * transport_maps, when it matches (full address, domain, ".parent"
+ * domains, "*"), replaces the transport and/or next hop ("smtp:[h]:25",
+ * "relay:", ":[h]"; an empty next hop means the recipient domain). Next
+ * hops are lower case. Returns 0, or -1 with *error_r (static) when a next
+ * hop does not fit DELIVER_NEXTHOP_MAX, a transport name is invalid or a
+ * table lookup failed (the recipient waits for a later try).
  */
 int qmgr_route(const struct qmgr_route_config *cfg, const char *address,
-	       enum qmgr_transport_id *transport_r, char *nexthop,
-	       size_t size);
+	       struct qmgr_route *r, const char **error_r);
+
+/*
+ * qmgr_transport_name_is_valid - whether len bytes at name are a transport
+ * name: 1 to QMGR_TRANSPORT_NAME_MAX of [a-z0-9._-], not starting with '.'
+ * (it becomes the socket file private/NAME).
+ */
+bool qmgr_transport_name_is_valid(const char *name, size_t len);
 
 /*
  * qmgr_backoff_s - Postfix's retry delay for a message of age_s seconds:
@@ -299,9 +329,17 @@ void qmgr_entry_done(struct qmgr *q, struct qmgr_entry *entry);
 /* qmgr_entry_requeue - put an abandoned request back at its queue's head. */
 void qmgr_entry_requeue(struct qmgr *q, struct qmgr_entry *entry);
 
+/*
+ * qmgr_transport_index - the index of transport name in q->transports,
+ * added on first use with its destination concurrency (local_, smtp_ or
+ * default_destination_concurrency_limit). -1 when QMGR_TRANSPORT_MAX are
+ * in use.
+ */
+int qmgr_transport_index(struct qmgr *q, const char *name);
+
 /* qmgr_dest_find - the destination (transport, nexthop), or NULL. */
 struct qmgr_dest *qmgr_dest_find(struct qmgr *q,
-				 enum qmgr_transport_id transport,
+				 unsigned transport,
 				 const char *nexthop);
 
 /* ---- agent.c ---- */
@@ -318,7 +356,7 @@ enum qmgr_agent_get {
  * Returns OK with *conn_r set, or BUSY / UNAVAILABLE (logged).
  */
 enum qmgr_agent_get qmgr_agent_get(struct qmgr *q,
-				   enum qmgr_transport_id transport,
+				   unsigned transport,
 				   struct qmgr_conn **conn_r);
 
 /* qmgr_agent_send - send entry's request on conn (one in flight). */

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "lib/checked.h"
+#include "lib/dict.h"
 #include "lib/log.h"
 #include "lib/mem.h"
 #include "lib/params.h"
@@ -43,6 +44,67 @@ schedule_list(const char *value)
 	return list;
 }
 
+/*
+ * schedule_transport_lookup - transport_maps, in order; each table is
+ * opened on first use and kept (a handle follows its rebuilt file)
+ */
+static int
+schedule_transport_lookup(void *ctx, const char *key, const char **value_r)
+{
+	struct qmgr *q = ctx;
+	const char *error;
+	size_t i;
+	int rc;
+
+	for (i = 0; q->transport_specs[i] != NULL; i++) {
+		struct dict **slot = &q->transport_dicts[i];
+
+		if (*slot == NULL &&
+		    (*slot = dict_open(q->transport_specs[i], DICT_FLAG_FOLD_CASE,
+				       &error)) == NULL) {
+			log_warn("transport_maps %s: %s", q->transport_specs[i],
+				 error);
+			return -1;
+		}
+		rc = dict_lookup(*slot, key, value_r, &error);
+		if (rc < 0)
+			log_warn("transport_maps %s: %s", q->transport_specs[i],
+				 error);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+/*
+ * qmgr_transport_index - the index of transport name, added on first use.
+ * Returns -1 when QMGR_TRANSPORT_MAX transports are known already.
+ */
+int
+qmgr_transport_index(struct qmgr *q, const char *name)
+{
+	struct qmgr_transport *tp;
+	int64_t limit;
+	size_t i;
+
+	for (i = 0; i < q->transport_count; i++)
+		if (strcmp(q->transports[i].name, name) == 0)
+			return (int)i;
+	if (q->transport_count >= QMGR_TRANSPORT_MAX)
+		return -1;
+	tp = &q->transports[q->transport_count];
+	memset(tp, 0, sizeof(*tp));
+	tp->name = mem_strdup(name);
+	if (strcmp(name, "local") == 0)
+		limit = param_local_destination_concurrency_limit;
+	else if (strcmp(name, "smtp") == 0)
+		limit = param_smtp_destination_concurrency_limit;
+	else
+		limit = param_default_destination_concurrency_limit;
+	tp->dest_concurrency = limit > 0 ? (size_t)limit : 1;
+	return (int)q->transport_count++;
+}
+
 /* schedule_hash_size - a power of two of at least n buckets */
 static size_t
 schedule_hash_size(size_t n)
@@ -59,6 +121,7 @@ struct qmgr *
 qmgr_new(struct event_loop *loop, const char *queue_dir)
 {
 	struct qmgr *q = mem_alloc(sizeof(*q));
+	size_t n = 0;
 
 	q->loop = loop;
 	q->queue_dir = queue_dir;
@@ -67,6 +130,16 @@ qmgr_new(struct event_loop *loop, const char *queue_dir)
 	q->route.relayhost = param_relayhost != NULL ? param_relayhost : "";
 	q->route.myhostname =
 	    param_myhostname != NULL ? param_myhostname : "localhost";
+	q->route.default_transport =
+	    param_default_transport != NULL ? param_default_transport : "smtp";
+	q->transport_specs = str_split(
+	    param_transport_maps != NULL ? param_transport_maps : "",
+	    PARAM_LIST_SEPARATORS, &n);
+	q->transport_dicts = mem_alloc_array(n + 1, sizeof(*q->transport_dicts));
+	if (n > 0) {
+		q->route.lookup = schedule_transport_lookup;
+		q->route.lookup_ctx = q;
+	}
 	/* A bounce that cannot be delivered always goes to the postmaster
 	 * (docs/bounces.md); "2bounce" in notify_classes changes nothing. */
 	q->notify_2bounce = true;
@@ -78,16 +151,6 @@ qmgr_new(struct event_loop *loop, const char *queue_dir)
 	q->msg_hash = mem_alloc_array(q->msg_hash_size, sizeof(*q->msg_hash));
 	q->dest_hash_size = schedule_hash_size(q->message_limit / 4);
 	q->dest_hash = mem_alloc_array(q->dest_hash_size, sizeof(*q->dest_hash));
-	q->transports[QMGR_TRANSPORT_LOCAL].name = "local";
-	q->transports[QMGR_TRANSPORT_LOCAL].dest_concurrency =
-	    param_local_destination_concurrency_limit > 0
-		? (size_t)param_local_destination_concurrency_limit
-		: 1;
-	q->transports[QMGR_TRANSPORT_SMTP].name = "smtp";
-	q->transports[QMGR_TRANSPORT_SMTP].dest_concurrency =
-	    param_default_destination_concurrency_limit > 0
-		? (size_t)param_default_destination_concurrency_limit
-		: 1;
 	return q;
 }
 
@@ -141,12 +204,19 @@ qmgr_free(struct qmgr **qp)
 	mem_free(&q->dest_hash);
 	str_split_free(&q->route.local_domains);
 	str_split_free(&q->route.virtual_domains);
+	for (i = 0; q->transport_specs[i] != NULL; i++)
+		if (q->transport_dicts[i] != NULL)
+			dict_close(&q->transport_dicts[i]);
+	mem_free(&q->transport_dicts);
+	str_split_free(&q->transport_specs);
+	for (i = 0; i < q->transport_count; i++)
+		mem_free(&q->transports[i].name);
 	mem_free(qp);
 }
 
 /* schedule_dest_hash - bucket of (transport, nexthop): FNV-1a */
 static size_t
-schedule_dest_hash(const struct qmgr *q, enum qmgr_transport_id transport,
+schedule_dest_hash(const struct qmgr *q, unsigned transport,
 		   const char *nexthop)
 {
 	uint32_t h = 2166136261u ^ (uint32_t)transport;
@@ -160,7 +230,7 @@ schedule_dest_hash(const struct qmgr *q, enum qmgr_transport_id transport,
 
 /* qmgr_dest_find - look a destination up */
 struct qmgr_dest *
-qmgr_dest_find(struct qmgr *q, enum qmgr_transport_id transport,
+qmgr_dest_find(struct qmgr *q, unsigned transport,
 	       const char *nexthop)
 {
 	struct qmgr_dest *d;
@@ -174,7 +244,7 @@ qmgr_dest_find(struct qmgr *q, enum qmgr_transport_id transport,
 
 /* schedule_dest_get - find or create a destination */
 static struct qmgr_dest *
-schedule_dest_get(struct qmgr *q, enum qmgr_transport_id transport,
+schedule_dest_get(struct qmgr *q, unsigned transport,
 		  const char *nexthop)
 {
 	struct qmgr_dest *d = qmgr_dest_find(q, transport, nexthop);
@@ -279,10 +349,11 @@ schedule_entry_add_slot(struct qmgr_entry *e, size_t slot, size_t limit)
 void
 qmgr_schedule_message(struct qmgr *q, struct qmgr_message *msg)
 {
-	char nexthop[DELIVER_NEXTHOP_MAX + 1];
-	enum qmgr_transport_id transport;
+	struct qmgr_route route;
+	const char *error;
 	struct qmgr_entry *e;
 	struct qmgr_dest *d;
+	int transport;
 	size_t i;
 
 	for (i = 0; i < msg->rcpt_count; i++) {
@@ -290,14 +361,22 @@ qmgr_schedule_message(struct qmgr *q, struct qmgr_message *msg)
 
 		if (r->state != QMGR_RCPT_TODO)
 			continue;
-		if (qmgr_route(&q->route, r->address, &transport, nexthop,
-			       sizeof(nexthop)) < 0) {
-			log_warn("%s: to=<%s>: cannot route: next hop too long",
-				 msg->id, log_safe_str(r->address));
+		if (qmgr_route(&q->route, r->address, &route, &error) < 0) {
+			log_warn("%s: to=<%s>: cannot route: %s", msg->id,
+				 log_safe_str(r->address), error);
 			r->state = QMGR_RCPT_DEFERRED;
 			continue;
 		}
-		d = schedule_dest_get(q, transport, nexthop);
+		if ((transport = qmgr_transport_index(q, route.transport)) <
+		    0) {
+			log_warn("%s: to=<%s>: cannot route: more than %d "
+				 "transports in use",
+				 msg->id, log_safe_str(r->address),
+				 QMGR_TRANSPORT_MAX);
+			r->state = QMGR_RCPT_DEFERRED;
+			continue;
+		}
+		d = schedule_dest_get(q, (unsigned)transport, route.nexthop);
 		/*
 		 * Nothing is dispatched during this call, so the tail of d's
 		 * queue is this message's open entry if it has one.
@@ -415,9 +494,11 @@ schedule_dispatch_one(struct qmgr *q, struct qmgr_dest *d, bool *blocked)
 void
 qmgr_schedule_run(struct qmgr *q)
 {
-	bool blocked[QMGR_TRANSPORT_COUNT] = { false, false };
-	bool progress;
+	bool blocked[QMGR_TRANSPORT_MAX];
+	bool progress, any_blocked = false;
+	size_t t;
 
+	memset(blocked, 0, sizeof(blocked));
 	do {
 		struct qmgr_dest *d = q->ready_head, *next;
 
@@ -430,8 +511,9 @@ qmgr_schedule_run(struct qmgr *q)
 			d = next;
 		}
 	} while (progress);
-	if ((blocked[QMGR_TRANSPORT_LOCAL] || blocked[QMGR_TRANSPORT_SMTP]) &&
-	    q->ready_head != NULL) {
+	for (t = 0; t < q->transport_count; t++)
+		any_blocked = any_blocked || blocked[t];
+	if (any_blocked && q->ready_head != NULL) {
 		if (q->retry_timer == NULL)
 			q->retry_timer = event_timer_add(
 			    q->loop, QMGR_CONNECT_RETRY_MS, schedule_on_retry, q);

@@ -19,29 +19,76 @@ static char *virtual_domains[] = { "virt.example", NULL };
 
 struct route_row {
 	const char *relayhost;
+	const char *default_transport;
 	const char *address;
 	int ret;
-	enum qmgr_transport_id transport;
+	const char *transport;
 	const char *nexthop;
 };
 
 static const struct route_row route_rows[] = {
-	{ "", "alice@localhost", 0, QMGR_TRANSPORT_LOCAL, "localhost" },
-	{ "", "alice@LocalHost", 0, QMGR_TRANSPORT_LOCAL, "localhost" },
-	{ "", "bob@mail.example.com", 0, QMGR_TRANSPORT_LOCAL,
-	  "mail.example.com" },
-	{ "", "v@virt.example", 0, QMGR_TRANSPORT_LOCAL, "virt.example" },
-	{ "", "x@Remote.Example", 0, QMGR_TRANSPORT_SMTP, "remote.example" },
-	{ "", "x@sub.localhost", 0, QMGR_TRANSPORT_SMTP, "sub.localhost" },
-	{ "", "\"a@b\"@remote.example", 0, QMGR_TRANSPORT_SMTP,
-	  "remote.example" },
-	{ "", "postmaster", 0, QMGR_TRANSPORT_LOCAL, "host.example.com" },
-	{ "", "trailing@", 0, QMGR_TRANSPORT_LOCAL, "host.example.com" },
-	{ "[relay.example]:587", "x@remote.example", 0, QMGR_TRANSPORT_SMTP,
+	{ "", "smtp", "alice@localhost", 0, "local", "localhost" },
+	{ "", "smtp", "alice@LocalHost", 0, "local", "localhost" },
+	{ "", "smtp", "bob@mail.example.com", 0, "local", "mail.example.com" },
+	{ "", "smtp", "v@virt.example", 0, "local", "virt.example" },
+	{ "", "smtp", "x@Remote.Example", 0, "smtp", "remote.example" },
+	{ "", "smtp", "x@sub.localhost", 0, "smtp", "sub.localhost" },
+	{ "", "smtp", "\"a@b\"@remote.example", 0, "smtp", "remote.example" },
+	{ "", "smtp", "postmaster", 0, "local", "host.example.com" },
+	{ "", "smtp", "trailing@", 0, "local", "host.example.com" },
+	{ "[relay.example]:587", "smtp", "x@remote.example", 0, "smtp",
 	  "[relay.example]:587" },
-	{ "[relay.example]", "alice@localhost", 0, QMGR_TRANSPORT_LOCAL,
+	{ "[relay.example]", "smtp", "alice@localhost", 0, "local",
 	  "localhost" },
+	/* default_transport: a bare name keeps relayhost, a next hop wins */
+	{ "[relay.example]", "relay", "x@remote.example", 0, "relay",
+	  "[relay.example]" },
+	{ "[relay.example]", "smtp:[other.example]:2525", "x@remote.example",
+	  0, "smtp", "[other.example]:2525" },
+	{ "", "Bad/Name", "x@remote.example", -1, "", "" },
+	/* transport_maps (see route_table) */
+	{ "[relay.example]", "smtp", "x@mapped.example", 0, "smtp",
+	  "[10.0.0.1]:2525" },
+	{ "[relay.example]", "smtp", "x@a.sub.example", 0, "relay",
+	  "a.sub.example" },
+	{ "[relay.example]", "smtp", "boss@special.example", 0, "local",
+	  "special.example" },
+	{ "[relay.example]", "smtp", "other@special.example", 0, "smtp",
+	  "[mx.special.example]" },
+	{ "", "smtp", "alice@mail.example.com", 0, "local",
+	  "mail.example.com" },
+	{ "", "smtp", "x@local-override.example", 0, "smtp",
+	  "[127.0.0.1]:10025" },
+	{ "", "smtp", "x@broken.example", -1, "", "" },
+	{ "", "smtp", "x@fail.example", -1, "", "" },
 };
+
+/* The transport table the route tests see. */
+static const char *const route_table[][2] = {
+	{ "mapped.example", "smtp:[10.0.0.1]:2525" },
+	{ ".sub.example", "relay:" },
+	{ "boss@special.example", "local" },
+	{ "special.example", ":[mx.special.example]" },
+	{ "local-override.example", "smtp:[127.0.0.1]:10025" },
+	{ "broken.example", "no/such transport:x" },
+};
+
+/* route_table_lookup - the fake table of the route tests */
+static int
+route_table_lookup(void *ctx, const char *key, const char **value_r)
+{
+	size_t i;
+
+	(void)ctx;
+	if (strcmp(key, "fail.example") == 0)
+		return -1;
+	for (i = 0; i < sizeof(route_table) / sizeof(route_table[0]); i++)
+		if (strcmp(route_table[i][0], key) == 0) {
+			*value_r = route_table[i][1];
+			return 1;
+		}
+	return 0;
+}
 
 /* test_route - the routing table */
 static void
@@ -52,17 +99,23 @@ test_route(void **state)
 	(void)state;
 	for (i = 0; i < sizeof(route_rows) / sizeof(route_rows[0]); i++) {
 		const struct route_row *row = &route_rows[i];
-		struct qmgr_route_config cfg = { local_domains, virtual_domains,
-						 row->relayhost,
-						 "host.example.com" };
-		enum qmgr_transport_id t = QMGR_TRANSPORT_COUNT;
-		char nexthop[DELIVER_NEXTHOP_MAX + 1];
+		struct qmgr_route_config cfg = {
+			local_domains, virtual_domains, row->relayhost,
+			"host.example.com", row->default_transport,
+			route_table_lookup, NULL,
+		};
+		struct qmgr_route r;
+		const char *error = NULL;
 
-		assert_int_equal(qmgr_route(&cfg, row->address, &t, nexthop,
-					    sizeof(nexthop)),
+		memset(&r, 0, sizeof(r));
+		assert_int_equal(qmgr_route(&cfg, row->address, &r, &error),
 				 row->ret);
-		assert_int_equal(t, row->transport);
-		assert_string_equal(nexthop, row->nexthop);
+		if (row->ret < 0) {
+			assert_non_null(error);
+			continue;
+		}
+		assert_string_equal(r.transport, row->transport);
+		assert_string_equal(r.nexthop, row->nexthop);
 	}
 }
 
@@ -71,18 +124,19 @@ static void
 test_route_too_long(void **state)
 {
 	struct qmgr_route_config cfg = { local_domains, virtual_domains, "",
-					 "h" };
-	enum qmgr_transport_id t;
-	char small[8];
+					 "h", "smtp", NULL, NULL };
+	char address[DELIVER_NEXTHOP_MAX + 10];
+	struct qmgr_route r;
+	const char *error;
 
 	(void)state;
-	assert_int_equal(qmgr_route(&cfg, "x@remote.example", &t, small,
-				    sizeof(small)),
-			 -1);
-	assert_int_equal(qmgr_route(&cfg, "x@a.ex", &t, small,
-				    sizeof(small)),
-			 0);
-	assert_string_equal(small, "a.ex");
+	memset(address, 'a', sizeof(address) - 1);
+	address[0] = 'x';
+	address[1] = '@';
+	address[sizeof(address) - 1] = '\0';
+	assert_int_equal(qmgr_route(&cfg, address, &r, &error), -1);
+	assert_int_equal(qmgr_route(&cfg, "x@a.ex", &r, &error), 0);
+	assert_string_equal(r.nexthop, "a.ex");
 }
 
 struct backoff_row {
@@ -311,11 +365,12 @@ test_grouping(void **state)
 		q = qmgr_new(loop, "/nonexistent");
 		group_load(q, row->rcpts);
 		for (j = 0; j < 4 && row->dests[j] != NULL; j++) {
-			enum qmgr_transport_id t =
-			    row->dests[j][0] == '0' ? QMGR_TRANSPORT_LOCAL
-						    : QMGR_TRANSPORT_SMTP;
-			struct qmgr_dest *d =
-			    qmgr_dest_find(q, t, row->dests[j] + 2);
+			int t = qmgr_transport_index(
+			    q, row->dests[j][0] == '0' ? "local" : "smtp");
+			struct qmgr_dest *d;
+
+			assert_true(t >= 0);
+			d = qmgr_dest_find(q, (unsigned)t, row->dests[j] + 2);
 			struct qmgr_entry *e;
 
 			assert_non_null(d);
