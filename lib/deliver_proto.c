@@ -275,3 +275,15 @@ deliver_result_deinit(struct deliver_result *res)
 	mem_free(&res->rcpts);
 	res->rcpt_count = 0;
 }
+
+/* deliver_delay_format - "0.12", "3.4" below ten seconds, else "42" */
+void
+deliver_delay_format(double seconds, char *out, size_t size)
+{
+	if (seconds < 0)
+		seconds = 0;
+	if (seconds < 10)
+		snprintf(out, size, "%.2g", seconds);
+	else
+		snprintf(out, size, "%.0f", seconds);
+}

@@ -102,6 +102,13 @@ int deliver_result_decode(const struct ipc_frame *frame,
 /* deliver_result_deinit - free the recipient array. */
 void deliver_result_deinit(struct deliver_result *res);
 
+/*
+ * deliver_delay_format - Postfix's notation for delay= and delays=:
+ * "0.12", "3.4" below ten seconds (two significant digits), else whole
+ * seconds ("42"); negative values (a clock step) print as "0".
+ */
+void deliver_delay_format(double seconds, char *out, size_t size);
+
 /* deliver_status_name - "sent", "deferred", "bounced" (Postfix status=). */
 const char *deliver_status_name(enum deliver_status status);
 

@@ -118,12 +118,6 @@ int local_addr_split(const char *address, char **local_r, char **domain_r);
  */
 size_t local_ext_split(const char *local_part, const char *delimiter);
 
-/*
- * local_format_delay - Postfix's delay notation for seconds into out:
- * two significant digits below 10 s ("0.12", "3.4"), whole seconds above.
- */
-void local_format_delay(double seconds, char *out, size_t size);
-
 /* Incremental scanner of a message's header block for Delivered-To. */
 struct local_hdr_scan {
 	const char *address;	/* the address looked for */

@@ -5,7 +5,6 @@
  *   local_domain_classify      mydestination, virtual or not ours
  *   local_addr_split           "Local@Dom" -> "local", "dom"
  *   local_ext_split            recipient_delimiter (Postfix split_addr)
- *   local_format_delay         Postfix delay= notation
  *   local_hdr_scan_*           Delivered-To loop detection in the headers
  *   local_list_has             allow_mail_to_commands / _files lookups
  *   local_forward_path_expand  one forward_path element
@@ -95,18 +94,6 @@ local_ext_split(const char *local_part, const char *delimiter)
 	if (off == 0 || local_part[off] == '\0')
 		return 0;
 	return off;
-}
-
-/* local_format_delay - "0.12", "3.4" below ten seconds, else "42" */
-void
-local_format_delay(double seconds, char *out, size_t size)
-{
-	if (seconds < 0)
-		seconds = 0;
-	if (seconds < 10)
-		snprintf(out, size, "%.2g", seconds);
-	else
-		snprintf(out, size, "%.0f", seconds);
 }
 
 /* local_hdr_scan_init - start looking for "Delivered-To: address" */
@@ -301,7 +288,7 @@ local_log_delivery(const char *queue_id, const char *to, const char *orig_to,
 	clock_gettime(CLOCK_REALTIME, &ts);
 	now_s = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 	delay_s = now_s - (double)arrival_us / 1e6;
-	local_format_delay(delay_s, delay, sizeof(delay));
+	deliver_delay_format(delay_s, delay, sizeof(delay));
 	orig[0] = '\0';
 	if (orig_to != NULL && !str_eq_ci(orig_to, to))
 		snprintf(orig, sizeof(orig), ", orig_to=<%s>",

@@ -223,7 +223,7 @@ message_log_rcpt(const struct qmgr_message *msg, const struct qmgr_rcpt *r,
 {
 	char delay[32];
 
-	qmgr_delay_format(message_age_s(msg, message_now_s()), delay,
+	deliver_delay_format(message_age_s(msg, message_now_s()), delay,
 			  sizeof(delay));
 	log_info("%s: to=<%s>, relay=none, delay=%s, delays=0/0/0/0, "
 		 "dsn=%s, status=%s (%s)",

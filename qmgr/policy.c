@@ -8,7 +8,6 @@
  *   qmgr_is_expired    whether a message has outlived its queue lifetime
  *   qmgr_can_warn_delay  whether a deferred recipient gets a delay warning
  *   qmgr_rcpt_limit    recipients per delivery request
- *   qmgr_delay_format  the delay= field of a log line
  *
  * Input: recipient addresses from queue files (validated by lib/queue_read:
  * no control characters). No state, no I/O, no privilege.
@@ -231,16 +230,4 @@ qmgr_rcpt_limit(int64_t param)
 	if (param > DELIVER_MAX_RCPTS)
 		return DELIVER_MAX_RCPTS;
 	return (size_t)param;
-}
-
-/* qmgr_delay_format - "0.12", "3.4", "75" like Postfix's delay= */
-void
-qmgr_delay_format(double seconds, char *out, size_t size)
-{
-	if (seconds < 0)
-		seconds = 0;
-	if (seconds < 10)
-		snprintf(out, size, "%.2g", seconds);
-	else
-		snprintf(out, size, "%.0f", seconds);
 }

@@ -230,8 +230,6 @@ bool qmgr_can_warn_delay(int64_t age_s, int64_t warning_time_s, bool warned,
  */
 size_t qmgr_rcpt_limit(int64_t param);
 
-/* qmgr_delay_format - Postfix's delay= value of seconds into out. */
-void qmgr_delay_format(double seconds, char *out, size_t size);
 
 /* ---- qmgr.c-level lifecycle (schedule.c) ---- */
 

@@ -125,7 +125,7 @@ test_format_delay(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		local_format_delay(rows[i].s, out, sizeof(out));
+		deliver_delay_format(rows[i].s, out, sizeof(out));
 		assert_string_equal(out, rows[i].want);
 	}
 }

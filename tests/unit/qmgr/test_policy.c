@@ -289,7 +289,7 @@ test_delay_format(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(in) / sizeof(in[0]); i++) {
-		qmgr_delay_format(in[i], buf, sizeof(buf));
+		deliver_delay_format(in[i], buf, sizeof(buf));
 		assert_string_equal(buf, out[i]);
 	}
 }
