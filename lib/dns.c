@@ -673,7 +673,7 @@ dns_fetch_finish(struct dns_fetch *f, const struct dns_rrset *rs,
 	uint16_t type = f->type;
 
 	if (rs->status == DNS_TEMPFAIL)
-		log_debug("dns: name=%s type=%s: %s", f->name,
+		log_debug("dns: name=%s type=%s: %s", log_safe_str(f->name),
 			  dns_type_name(type), why != NULL ? why : "failed");
 	dns_fetch_free(f);
 	MR_ASSERT(q->pending > 0);

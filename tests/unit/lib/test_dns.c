@@ -10,11 +10,14 @@
  * one too long; AAAA and both families; REFUSED; the cache (dnsmasq killed
  * by PID, the second lookup still answers, without a packet), negative
  * caching with an SOA (dnsmasq as an authoritative server); shared
- * questions; timeouts against a socket that never answers and a port
- * with nothing listening; cancel, free with lookups pending, free and
- * cancel from inside a callback; server list syntax; numeric and
- * malformed names. Every wait is bounded (a guard timer fails the test
- * instead of hanging); nothing is timed.
+ * questions; an answer too large for UDP (TCP) and the host cap;
+ * timeouts against a socket that never answers and a port with nothing
+ * listening; answers no server should give (malformed, a CNAME to a name
+ * that is no host name, a CNAME to itself, truncated also over TCP) from
+ * a small responder in the test; cancel, free with lookups pending, free
+ * and cancel from inside a callback; server list syntax; numeric and
+ * malformed names, malformed MX hosts. Every wait is bounded (a guard
+ * timer fails the test instead of hanging); nothing is timed.
  *
  * Without dnsmasq the tests that need it are skipped with a message,
  * except when CI is set in the environment: scripts/install-deps.sh
@@ -82,6 +85,10 @@ static const char *const main_records[] = {
 	"--mx-host=mixed.test,missing.test,5",
 	"--mx-host=mixed.test,mx1.a.test,10",
 	"--host-record=v6.test,2001:db8::6",
+	/* MX 10 "a b.": a name that is no host name. */
+	"--dns-rr=weird.test,15,000a0361206200",
+	"--mx-host=weird2.test,mx1.a.test,20",
+	"--dns-rr=weird2.test,15,000a0361206200",
 	"--cname=k0.test,k1.test", "--cname=k1.test,k2.test",
 	"--cname=k2.test,k3.test", "--cname=k3.test,k4.test",
 	"--cname=k4.test,k5.test", "--cname=k5.test,k6.test",
@@ -466,6 +473,11 @@ static const struct lookup_row lookup_rows[] = {
 	{ "k0.test", false, V4, DNS_TEMPFAIL,
 	  NOTFOUND "name=k0.test type=A: Host not found, try again", false,
 	  { NULL }, "CNAME chain too long" },
+	{ "weird.test", true, V4, DNS_NODATA,
+	  NOTFOUND "name=a\\134032b type=A: Malformed domain name", false,
+	  { NULL }, "malformed host name a\\134032b in MX record of weird.test" },
+	{ "weird2.test", true, V4, DNS_OK, NULL, false,
+	  { "mx1.a.test 20 127.0.0.11" }, "malformed host name" },
 	{ "v6.test", false, V4 | V6, DNS_OK, NULL, false,
 	  { "v6.test 0 2001:db8::6" }, NULL },
 	{ "mx1.a.test", false, V6, DNS_NODATA,
@@ -818,6 +830,193 @@ test_timeouts(void **state)
 	event_loop_free(&loop);
 }
 
+/*
+ * A responder for answers dnsmasq cannot give: it answers every query on
+ * its UDP socket, and on TCP connections to the same port, with the
+ * query's ID and question, NOERROR (TC when truncated is set), and one
+ * answer record given as hex (names may point at the question, offset
+ * 12).
+ */
+#define RESPONDER_MSG_MAX 512
+
+struct responder {
+	struct event_loop *loop;
+	int fd;
+	int listen_fd;
+	int conn_fd;
+	struct event_io *io;
+	struct event_io *listen_io;
+	struct event_io *conn_io;
+	const char *answer_hex;
+	bool truncated;
+	size_t tcp_answers;
+};
+
+/* responder_answer - turn the query in msg (n octets) into the answer */
+static size_t
+responder_answer(const struct responder *rsp, uint8_t *msg, size_t n)
+{
+	size_t pos = 12, len = 0;
+
+	assert_true(n >= 12);
+	while (pos < n && msg[pos] != 0)
+		pos += msg[pos] + 1u;
+	pos += 5;	/* the root label, QTYPE, QCLASS */
+	assert_true(pos <= n);
+	msg[2] = rsp->truncated ? 0x83 : 0x81;
+	msg[3] = 0x80;
+	memset(msg + 4, 0, 8);
+	msg[5] = 1;	/* QDCOUNT */
+	msg[7] = 1;	/* ANCOUNT */
+	for (const char *h = rsp->answer_hex; h[0] != '\0'; h++) {
+		unsigned v;
+
+		if (*h == ' ')
+			continue;
+		assert_int_equal(sscanf(h, "%2x", &v), 1);
+		assert_true(pos + len < RESPONDER_MSG_MAX);
+		msg[pos + len++] = (uint8_t)v;
+		h++;
+	}
+	return pos + len;
+}
+
+/* responder_udp - answer one datagram */
+static void
+responder_udp(void *ctx, int fd, unsigned revents)
+{
+	struct responder *rsp = ctx;
+	struct sockaddr_storage from;
+	socklen_t from_len = sizeof(from);
+	uint8_t msg[RESPONDER_MSG_MAX];
+	ssize_t n;
+	size_t out;
+
+	(void)revents;
+	n = recvfrom(fd, msg, sizeof(msg), 0, (struct sockaddr *)&from,
+		     &from_len);
+	if (n < 12)
+		return;
+	out = responder_answer(rsp, msg, (size_t)n);
+	assert_int_equal(sendto(fd, msg, out, 0, (struct sockaddr *)&from,
+				from_len),
+			 (ssize_t)out);
+}
+
+/* responder_conn - answer the query on a TCP connection, or see EOF */
+static void
+responder_conn(void *ctx, int fd, unsigned revents)
+{
+	struct responder *rsp = ctx;
+	uint8_t msg[2 + RESPONDER_MSG_MAX];
+	ssize_t n;
+	size_t out;
+
+	(void)revents;
+	/* c-ares writes length and query at once; small enough to arrive
+	   whole on loopback. */
+	n = read(fd, msg, sizeof(msg));
+	if (n <= 0) {
+		event_io_remove(&rsp->conn_io);
+		close(rsp->conn_fd);
+		rsp->conn_fd = -1;
+		return;
+	}
+	assert_true(n >= 14 && (size_t)n == 2u + (msg[0] << 8 | msg[1]));
+	out = responder_answer(rsp, msg + 2, (size_t)n - 2);
+	msg[0] = (uint8_t)(out >> 8);
+	msg[1] = (uint8_t)out;
+	assert_int_equal(write(fd, msg, out + 2), (ssize_t)(out + 2));
+	rsp->tcp_answers++;
+}
+
+/* responder_accept - one TCP connection at a time */
+static void
+responder_accept(void *ctx, int fd, unsigned revents)
+{
+	struct responder *rsp = ctx;
+	int conn = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
+
+	(void)revents;
+	assert_true(conn >= 0);
+	assert_int_equal(rsp->conn_fd, -1);
+	rsp->conn_fd = conn;
+	rsp->conn_io = event_io_add(rsp->loop, conn, EVENT_READ,
+				    responder_conn, rsp);
+}
+
+/* Answers no server should give reach the client as TEMPFAIL. */
+static void
+test_bad_answers(void **state)
+{
+	static const struct {
+		const char *answer_hex;
+		bool truncated;
+		const char *warning;
+	} rows[] = {
+		/* A record whose data runs past the message. */
+		{ "c00c 0001 0001 0000012c 0004 7f00", false,
+		  "malformed reply for name=bad.test type=A: record data runs "
+		  "past the end of the message" },
+		/* CNAME to "a b.bad.test", no data: never asked. */
+		{ "c00c 0005 0001 0000012c 0006 03612062 c00c", false,
+		  "malformed CNAME target a\\134032b.bad.test" },
+		/* A CNAME to itself. */
+		{ "c00c 0005 0001 0000012c 0002 c00c", false,
+		  "CNAME chain too long" },
+		/* Truncated over UDP, and again over TCP. */
+		{ "c00c 0001 0001 0000012c 0004 7f000001", true,
+		  "malformed reply for name=bad.test type=A: truncated "
+		  "response" },
+	};
+	struct event_loop *loop = event_loop_new();
+	struct responder rsp;
+	char spec[32];
+	unsigned port;
+
+	(void)state;
+	memset(&rsp, 0, sizeof(rsp));
+	rsp.loop = loop;
+	port = free_port();
+	rsp.fd = bind_port(SOCK_DGRAM, port);
+	rsp.listen_fd = bind_port(SOCK_STREAM, port);
+	rsp.conn_fd = -1;
+	assert_true(rsp.fd >= 0 && rsp.listen_fd >= 0);
+	assert_int_equal(listen(rsp.listen_fd, 4), 0);
+	rsp.io = event_io_add(loop, rsp.fd, EVENT_READ, responder_udp, &rsp);
+	rsp.listen_io = event_io_add(loop, rsp.listen_fd, EVENT_READ,
+				     responder_accept, &rsp);
+	snprintf(spec, sizeof(spec), "127.0.0.1:%u", port);
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct dns_resolver *r = new_resolver(loop, spec, TIMEOUT_MS);
+		struct got g;
+
+		rsp.answer_hex = rows[i].answer_hex;
+		rsp.truncated = rows[i].truncated;
+		rsp.tcp_answers = 0;
+		testlib_log_expect(rows[i].warning);
+		lookup(r, loop, false, "bad.test", V4, &g);
+		if (g.status != DNS_TEMPFAIL)
+			fail_msg("row %zu: %s", i, dns_status_name(g.status));
+		assert_string_equal(g.text, NOTFOUND "name=bad.test type=A: "
+						     "Host not found, try "
+						     "again");
+		if (!testlib_log_contains(rows[i].warning))
+			fail_msg("row %zu: no warning", i);
+		assert_int_equal(rsp.tcp_answers, rows[i].truncated ? 1 : 0);
+		dns_resolver_free(&r);
+	}
+	if (rsp.conn_fd >= 0) {
+		event_io_remove(&rsp.conn_io);
+		close(rsp.conn_fd);
+	}
+	event_io_remove(&rsp.listen_io);
+	event_io_remove(&rsp.io);
+	close(rsp.listen_fd);
+	close(rsp.fd);
+	event_loop_free(&loop);
+}
+
 /* never_cb - a callback that must not run */
 static void
 never_cb(void *ctx, const struct dns_result *res)
@@ -999,6 +1198,8 @@ main(void)
 						testlib_setup, teardown),
 		cmocka_unit_test_setup_teardown(test_timeouts, testlib_setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_bad_answers,
+						testlib_setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cancel_and_free,
 						testlib_setup,
 						teardown),
