@@ -12,7 +12,8 @@
  * lookup, following CNAMEs through the cache and through requests, at
  * most DNS_PARSE_CNAME_MAX links in all. A query is one dns_lookup_*
  * call: the MX fetch, then one fetch per host and family, then the result,
- * delivered from a deferred call.
+ * delivered from a deferred call. At most DNS_REQUESTS_INFLIGHT_MAX
+ * requests are with c-ares at a time; the rest wait in a FIFO.
  *
  * c-ares in the loop: ARES_OPT_SOCK_STATE_CB tells us which sockets to
  * watch (event_io_add/set/remove), ares_process_fd runs on readiness and
@@ -59,6 +60,12 @@ _Static_assert(DNS_NAME_MAX == DNS_PARSE_NAME_MAX, "one name limit");
 #define DNS_EDNS_UDP_SIZE 1232
 /* Longest server list entry: "[" IPv6 "]:" port. */
 #define DNS_SERVER_TEXT_MAX 63
+/*
+ * Questions handed to c-ares at once; more wait in a queue. A burst of
+ * hundreds of UDP queries draws its answers faster than the loop reads
+ * them, and what overflows the socket buffer is lost until a timeout.
+ */
+#define DNS_REQUESTS_INFLIGHT_MAX 64
 /* Fetch index of the MX fetch (host fetches use the host's index). */
 #define DNS_FETCH_MX SIZE_MAX
 /* Address families, as indexes. */
@@ -79,7 +86,11 @@ struct dns_resolver {
 	size_t sock_count;
 	size_t sock_cap;
 	struct dns_cache *cache;
-	struct dns_request *requests;	/* in flight */
+	struct dns_request *requests;	/* in flight or queued */
+	size_t inflight;		/* handed to c-ares */
+	struct dns_request *queue_head;	/* waiting to be handed over */
+	struct dns_request *queue_tail;
+	bool draining;			/* inside dns_request_send_queued */
 	struct dns_query *queries;	/* not yet called back */
 	uint64_t rng;
 	struct dns_stats stats;
@@ -90,6 +101,8 @@ struct dns_resolver {
 struct dns_request {
 	struct dns_resolver *r;
 	struct dns_request *prev, *next;
+	bool queued;			/* not yet handed to c-ares */
+	struct dns_request *fifo_prev, *fifo_next;
 	char name[DNS_NAME_MAX + 1];
 	uint16_t type;
 	struct dns_fetch *waiters;
@@ -144,6 +157,7 @@ struct dns_query {
 };
 
 static void dns_fetch_step(struct dns_fetch *f);
+static void dns_request_send_queued(struct dns_resolver *r);
 
 /* dns_status_name - short name of a status */
 const char *
@@ -312,7 +326,32 @@ dns_query_finish(struct dns_query *q, enum dns_status status)
 	q->defer = event_defer(q->r->loop, dns_query_deliver, q);
 }
 
-/* dns_fetch_unwait - take f out of its request's waiters */
+static void dns_request_unlink(struct dns_request *req);
+
+/* dns_request_dequeue - take a queued request out of the queue */
+static void
+dns_request_dequeue(struct dns_request *req)
+{
+	struct dns_resolver *r = req->r;
+
+	MR_ASSERT(req->queued);
+	if (req->fifo_prev != NULL)
+		req->fifo_prev->fifo_next = req->fifo_next;
+	else
+		r->queue_head = req->fifo_next;
+	if (req->fifo_next != NULL)
+		req->fifo_next->fifo_prev = req->fifo_prev;
+	else
+		r->queue_tail = req->fifo_prev;
+	req->fifo_prev = req->fifo_next = NULL;
+	req->queued = false;
+}
+
+/*
+ * dns_fetch_unwait - take f out of its request's waiters. A queued
+ * request nobody waits for any more is dropped; one in flight stays until
+ * c-ares is done with it.
+ */
 static void
 dns_fetch_unwait(struct dns_fetch *f)
 {
@@ -328,6 +367,11 @@ dns_fetch_unwait(struct dns_fetch *f)
 		f->wnext->wprev = f->wprev;
 	f->wprev = f->wnext = NULL;
 	f->req = NULL;
+	if (req->queued && req->waiters == NULL) {
+		dns_request_dequeue(req);
+		dns_request_unlink(req);
+		mem_free(&req);
+	}
 }
 
 /* dns_fetch_free - take f out of its query and free it */
@@ -867,6 +911,7 @@ dns_ares_done(void *arg, int status, int timeouts, unsigned char *abuf,
 
 	(void)timeouts;
 	dns_request_unlink(req);
+	r->inflight--;
 	if (status == ARES_EDESTRUCTION || r->destroying) {
 		MR_ASSERT(req->waiters == NULL);
 		mem_free(&req);
@@ -881,6 +926,46 @@ dns_ares_done(void *arg, int status, int timeouts, unsigned char *abuf,
 	}
 	dns_rrset_deinit(&out.rs);
 	mem_free(&req);
+	dns_request_send_queued(r);
+}
+
+/* dns_request_send - hand req to c-ares */
+static void
+dns_request_send(struct dns_request *req)
+{
+	struct dns_resolver *r = req->r;
+
+	r->inflight++;
+	r->stats.queries_sent++;
+	log_debug("dns: query name=%s type=%s", req->name,
+		  dns_type_name(req->type));
+	/* The callback may run inside ares_query (no usable server): req
+	   and its waiters may be gone when it returns. */
+	ares_query(r->channel, req->name, DNS_CLASS_IN, req->type,
+		   dns_ares_done, req);
+	dns_timer_update(r);
+}
+
+/*
+ * dns_request_send_queued - hand over queued requests while there is
+ * room. Not re-entered: a request that fails inside ares_query (no
+ * socket) ends here again, and the outer loop goes on instead of the
+ * stack growing with the queue.
+ */
+static void
+dns_request_send_queued(struct dns_resolver *r)
+{
+	struct dns_request *req;
+
+	if (r->draining)
+		return;
+	r->draining = true;
+	while (r->inflight < DNS_REQUESTS_INFLIGHT_MAX &&
+	       (req = r->queue_head) != NULL) {
+		dns_request_dequeue(req);
+		dns_request_send(req);
+	}
+	r->draining = false;
 }
 
 /* dns_request_join - wait for (f->name, f->type), asking when nobody is */
@@ -911,14 +996,17 @@ dns_request_join(struct dns_fetch *f)
 	r->requests = req;
 	f->req = req;
 	req->waiters = f;
-	r->stats.queries_sent++;
-	log_debug("dns: query name=%s type=%s", req->name,
-		  dns_type_name(req->type));
-	/* The callback may run inside ares_query (no usable server): req
-	   and f may be gone when it returns. */
-	ares_query(r->channel, req->name, DNS_CLASS_IN, req->type,
-		   dns_ares_done, req);
-	dns_timer_update(r);
+	if (r->inflight < DNS_REQUESTS_INFLIGHT_MAX) {
+		dns_request_send(req);
+		return;
+	}
+	req->queued = true;
+	req->fifo_prev = r->queue_tail;
+	if (r->queue_tail != NULL)
+		r->queue_tail->fifo_next = req;
+	else
+		r->queue_head = req;
+	r->queue_tail = req;
 }
 
 /*
@@ -1328,7 +1416,8 @@ dns_resolver_free(struct dns_resolver **rp)
 	while (r->sock_count > 0)
 		event_io_remove(&r->socks[--r->sock_count].io);
 	mem_free(&r->socks);
-	MR_ASSERT(r->requests == NULL);
+	MR_ASSERT(r->requests == NULL && r->queue_head == NULL &&
+		  r->inflight == 0);
 	event_timer_remove(&r->timer);
 	dns_cache_free(&r->cache);
 	ares_library_cleanup();

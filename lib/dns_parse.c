@@ -209,7 +209,7 @@ static int
 dns_rd_header(struct dns_rd *rd, struct dns_msg *msg, uint16_t counts[4],
 	      const char **error_r)
 {
-	uint16_t flags;
+	uint16_t flags = 0;
 
 	if (rd->len < DNS_PARSE_HEADER_SIZE) {
 		*error_r = "message shorter than a header";
@@ -368,8 +368,8 @@ dns_rd_record(struct dns_rd *rd, struct dns_msg *msg, unsigned section,
 	      size_t *cap, const char **error_r)
 {
 	char owner[DNS_PARSE_NAME_MAX + 1];
-	uint16_t type, rclass, rdlength;
-	uint32_t ttl;
+	uint16_t type = 0, rclass = 0, rdlength = 0;
+	uint32_t ttl = 0;
 	struct dns_rr *rr;
 
 	if (dns_rd_name(rd, owner, error_r) < 0)
@@ -411,7 +411,7 @@ dns_msg_parse(const uint8_t *p, size_t n, struct dns_msg *msg,
 	      const char **error_r)
 {
 	struct dns_rd rd = { p, n, 0 };
-	uint16_t counts[4];
+	uint16_t counts[4] = { 0, 0, 0, 0 };
 	size_t cap = 0;
 
 	memset(msg, 0, sizeof(*msg));

@@ -10,7 +10,9 @@
  * one too long; AAAA and both families; REFUSED; the cache (dnsmasq killed
  * by PID, the second lookup still answers, without a packet), negative
  * caching with an SOA (dnsmasq as an authoritative server); shared
- * questions; an answer too large for UDP (TCP) and the host cap;
+ * questions; a burst of 600 lookups (bounded questions in flight, queued
+ * ones dropped on cancel); an answer too large for UDP (TCP) and the host
+ * cap;
  * timeouts against a socket that never answers and a port with nothing
  * listening; answers no server should give (malformed, a CNAME to a name
  * that is no host name, a CNAME to itself, truncated also over TCP) from
@@ -793,6 +795,77 @@ test_large_answer(void **state)
 	server_stop(&s, SIGTERM);
 }
 
+/*
+ * A burst of lookups of distinct names: the resolver hands c-ares a
+ * bounded number at a time and queues the rest, so no answer is lost to
+ * a full socket buffer; cancelling queued lookups drops their questions.
+ */
+#define BURST_HOSTS 600
+
+static void
+test_burst(void **state)
+{
+	static struct got g[BURST_HOSTS];
+	static struct dns_query *q[BURST_HOSTS];
+	char dir[64], path[128], arg[160];
+	const char *records[2];
+	struct event_loop *loop;
+	struct dns_resolver *r;
+	struct dns_stats stats;
+	struct server s;
+	FILE *f;
+	size_t i;
+
+	(void)state;
+	if (!have_dnsmasq())
+		skip();
+	testlib_tmpdir(dir, sizeof(dir), "test_dns");
+	snprintf(path, sizeof(path), "%s/hosts", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	for (i = 0; i < BURST_HOSTS; i++)
+		fprintf(f, "127.1.%zu.%zu h%zu.test\n", i / 256, i % 256, i);
+	assert_int_equal(fclose(f), 0);
+	snprintf(arg, sizeof(arg), "--addn-hosts=%s", path);
+	records[0] = arg;
+	records[1] = NULL;
+	server_start(&s, records, false);
+	loop = event_loop_new();
+	r = new_resolver(loop, s.spec, TIMEOUT_MS);
+	for (i = 0; i < BURST_HOSTS; i++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "h%zu.test", i);
+		memset(&g[i], 0, sizeof(g[i]));
+		g[i].loop = loop;
+		g[i].returned = true;
+		q[i] = dns_lookup_host(r, name, V4, got_cb, &g[i]);
+	}
+	/* Every third lookup is cancelled, most of them still queued. */
+	for (i = 0; i < BURST_HOSTS; i += 3)
+		dns_query_cancel(&q[i]);
+	for (i = 0; i < BURST_HOSTS; i++) {
+		char addr[32];
+
+		if (i % 3 == 0)
+			continue;
+		run_until(loop, &g[i]);
+		if (g[i].status != DNS_OK)
+			fail_msg("h%zu.test: %s", i, g[i].text);
+		snprintf(addr, sizeof(addr), "127.1.%zu.%zu", i / 256, i % 256);
+		assert_true(host_has_addr(&g[i].hosts[0], addr));
+	}
+	dns_resolver_stats(r, &stats);
+	assert_int_equal(stats.pending_queries, 0);
+	/* Sent: those not cancelled, and cancelled ones already out. */
+	assert_true(stats.queries_sent >= BURST_HOSTS - BURST_HOSTS / 3);
+	assert_true(stats.queries_sent < BURST_HOSTS);
+	dns_resolver_free(&r);
+	event_loop_free(&loop);
+	server_stop(&s, SIGTERM);
+	testlib_rmtree(dir);
+}
+
 /* A server that never answers, and a port with nothing listening. */
 static void
 test_timeouts(void **state)
@@ -1196,6 +1269,8 @@ main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_large_answer,
 						testlib_setup, teardown),
+		cmocka_unit_test_setup_teardown(test_burst, testlib_setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_timeouts, testlib_setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_bad_answers,
