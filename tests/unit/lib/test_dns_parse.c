@@ -199,7 +199,7 @@ hex_decode(const char *hex, uint8_t *out, size_t max)
 	int half = -1;
 
 	for (; *hex != '\0'; hex++) {
-		int v;
+		int v = 0;
 
 		if (*hex == ' ')
 			continue;
