@@ -397,6 +397,7 @@ dns_fetch_new(struct dns_query *q, const char *name, uint16_t type,
 {
 	struct dns_fetch *f = mem_alloc(sizeof(*f));
 
+	MR_ASSERT(strlen(name) <= DNS_NAME_MAX);
 	f->q = q;
 	f->type = type;
 	f->host = host;
