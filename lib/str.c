@@ -7,6 +7,8 @@
  */
 #include "lib/str.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -119,4 +121,17 @@ str_split_free(char ***fields)
 	for (f = *fields; *f != NULL; f++)
 		mem_free(f);
 	mem_free(fields);
+}
+
+/* str_format - snprintf that may cut */
+bool
+str_format(char *out, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(out, size, fmt, ap);
+	va_end(ap);
+	return n >= 0 && (size_t)n < size;
 }

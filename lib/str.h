@@ -29,6 +29,14 @@ char *str_lower(char *s);
 /* str_trim - strip leading and trailing white space in place; returns the start. */
 char *str_trim(char *s);
 
+/*
+ * str_format - snprintf into out (size > 0 bytes), cutting the text when it
+ * does not fit: for diagnostics built from peers' words, where a cut is
+ * fine. Returns true when the whole text fit.
+ */
+bool str_format(char *out, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 /* str_eq_ci - ASCII case-insensitive equality. */
 bool str_eq_ci(const char *a, const char *b);
 
