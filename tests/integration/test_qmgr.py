@@ -65,6 +65,8 @@ class QmgrTest(mrtest.InstanceTest):
             self.assertIn(b"Subject: hello 0", f.read())
 
     def test_transport_unavailable_defers_then_flush_expires(self):
+        # Remote mail must stay queued: no smtp client.
+        self.mr.drop_services(("smtp",))
         maildir = self.add_user("carol")
         self.mr.configure(maximal_queue_lifetime="2s")
         self.mr.start()
@@ -102,6 +104,8 @@ class QmgrTest(mrtest.InstanceTest):
         self.assertEqual(dsn["To"], "<carol@localhost>")
 
     def test_delay_warning_sent_once(self):
+        # Remote mail must stay queued: no smtp client.
+        self.mr.drop_services(("smtp",))
         maildir = self.add_user("alice")
         self.mr.configure(delay_warning_time="1s")
         self.mr.start()
@@ -198,6 +202,8 @@ class QmgrTest(mrtest.InstanceTest):
         self.assertEqual(count_files(new), 1)
 
     def test_flush_retries_deferred_message(self):
+        # Remote mail must stay queued: no smtp client.
+        self.mr.drop_services(("smtp",))
         self.add_user("dave")
         self.mr.start()
         self.send("dave@localhost", ["x@remote.example"])

@@ -1,0 +1,239 @@
+"""peers - the real programs mailroom's SMTP client talks to in tests.
+
+Sink      Postfix's smtp-sink on 127.0.0.x:port, with its counters (-c)
+          and optionally a dump directory (-d) of the messages it took.
+Dnsmasq   a dnsmasq serving the test domains' records on 127.0.0.1:port.
+Scripted  a scripted SMTP peer in a thread, for what no real server does on
+          purpose: stall forever, or drop the connection in the middle of
+          DATA.
+
+Every process is started here and stopped by its PID in stop(); every
+wait is bounded.
+"""
+import os
+import re
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+
+import mrtest
+
+SMTP_SINK = "/usr/sbin/smtp-sink"
+DNSMASQ = "/usr/sbin/dnsmasq"
+
+
+def free_port(host="127.0.0.1", kind=socket.SOCK_STREAM):
+    """A port that is free for TCP and UDP on host right now."""
+    for _ in range(200):
+        s = socket.socket(socket.AF_INET, kind)
+        s.bind((host, 0))
+        port = s.getsockname()[1]
+        s.close()
+        other = socket.socket(socket.AF_INET, socket.SOCK_DGRAM
+                              if kind == socket.SOCK_STREAM
+                              else socket.SOCK_STREAM)
+        try:
+            other.bind((host, port))
+            return port
+        except OSError:
+            continue
+        finally:
+            other.close()
+    raise AssertionError("no free port")
+
+
+def wait_listen(host, port, timeout=mrtest.WAIT_S):
+    def up():
+        try:
+            socket.create_connection((host, port), timeout=1).close()
+            return True
+        except OSError:
+            return False
+    mrtest.wait_for(up, timeout, "listener on %s:%d" % (host, port))
+
+
+def _stop_pid(proc):
+    if proc is None or proc.poll() is not None:
+        return
+    os.kill(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+
+
+class Sink:
+    """smtp-sink listening on host:port; options are smtp-sink's."""
+
+    def __init__(self, host, port, *options, dump=False):
+        self.host, self.port = host, port
+        self.dump_dir = None
+        self.out = tempfile.TemporaryFile()
+        args = [SMTP_SINK, "-c"]
+        if os.geteuid() == 0:
+            args += ["-u", "nobody"]
+        if dump:
+            self.dump_dir = tempfile.mkdtemp(prefix="mrsink-")
+            os.chmod(self.dump_dir, 0o777)
+            args += ["-d", os.path.join(self.dump_dir, "%H%M%S.")]
+        args += list(options) + ["%s:%d" % (host, port), "100"]
+        self.proc = subprocess.Popen(args, stdout=self.out,
+                                     stderr=subprocess.STDOUT)
+        wait_listen(host, port)
+
+    def counters(self):
+        """(sessions, messages) from the last counter line."""
+        self.out.seek(0)
+        text = self.out.read().decode(errors="replace")
+        found = re.findall(r"sess=(\d+) quit=\d+ mesg=(\d+)", text)
+        if not found:
+            return 0, 0
+        return int(found[-1][0]), int(found[-1][1])
+
+    def wait_messages(self, n, timeout=mrtest.WAIT_S):
+        mrtest.wait_for(lambda: self.counters()[1] >= n, timeout,
+                        "%d messages at smtp-sink" % n)
+
+    def dumps(self):
+        """The dumped messages' bytes, oldest name first."""
+        out = []
+        for name in sorted(os.listdir(self.dump_dir)):
+            with open(os.path.join(self.dump_dir, name), "rb") as f:
+                out.append(f.read())
+        return out
+
+    def stop(self):
+        _stop_pid(self.proc)
+        self.out.close()
+        if self.dump_dir is not None:
+            subprocess.run(["rm", "-rf", self.dump_dir], check=False)
+
+
+class Dnsmasq:
+    """dnsmasq answering for the test domains only.
+
+    records: dnsmasq option strings without the leading "--", such as
+    "host-record=mx1.test,127.0.0.2", "mx-host=a.test,mx1.test,10",
+    "cname=alias.test,mx1.test", "dns-rr=null.test,15,000000".
+    """
+
+    def __init__(self, records, ttl=300):
+        self.port = free_port(kind=socket.SOCK_DGRAM)
+        self.log = tempfile.TemporaryFile()
+        args = [DNSMASQ, "--keep-in-foreground", "--no-resolv",
+                "--no-hosts", "--no-poll", "--conf-file=/dev/null",
+                "--pid-file=", "--bind-interfaces",
+                "--listen-address=127.0.0.1", "--port=%d" % self.port,
+                "--local-ttl=%d" % ttl, "--log-facility=-",
+                # Authoritative for .test: unknown names are NXDOMAIN,
+                # missing types NODATA, never "refused".
+                "--local=/test/"]
+        if os.geteuid() == 0:
+            args.append("--user=nobody")
+        args += ["--" + r for r in records]
+        self.proc = subprocess.Popen(args, stdout=self.log,
+                                     stderr=subprocess.STDOUT)
+        self._wait_up()
+
+    def _wait_up(self):
+        query = (b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00"
+                 b"\x04test\x00\x00\x01\x00\x01")
+
+        def answers():
+            if self.proc.poll() is not None:
+                self.log.seek(0)
+                raise AssertionError("dnsmasq exited: " +
+                                     self.log.read().decode(errors="replace"))
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.settimeout(0.5)
+            try:
+                s.sendto(query, ("127.0.0.1", self.port))
+                s.recv(512)
+                return True
+            except OSError:
+                return False
+            finally:
+                s.close()
+        mrtest.wait_for(answers, mrtest.WAIT_S, "dnsmasq answering")
+
+    @property
+    def servers(self):
+        return "127.0.0.1:%d" % self.port
+
+    def stop(self):
+        _stop_pid(self.proc)
+        self.log.close()
+
+
+class Scripted:
+    """A scripted SMTP peer on host:port in a thread.
+
+    mode "stall": accept and never say anything.
+    mode "drop_in_data": a normal dialogue up to 354, then read a few
+    bytes of the message and close the connection.
+    """
+
+    def __init__(self, host, port, mode):
+        self.mode = mode
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind((host, port))
+        self.sock.listen(16)
+        self.sock.settimeout(0.2)
+        self.stopping = False
+        self.connections = 0
+        self.held = []
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        deadline = time.monotonic() + 600
+        while not self.stopping and time.monotonic() < deadline:
+            try:
+                conn, _ = self.sock.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            self.connections += 1
+            if self.mode == "stall":
+                self.held.append(conn)
+                continue
+            try:
+                self._drop_in_data(conn)
+            except OSError:
+                pass
+            finally:
+                conn.close()
+
+    def _drop_in_data(self, conn):
+        conn.settimeout(10)
+        f = conn.makefile("rb")
+        conn.sendall(b"220 scripted ESMTP\r\n")
+        for _ in range(200):
+            line = f.readline(1024)
+            if not line:
+                return
+            verb = line[:4].upper()
+            if verb in (b"EHLO", b"HELO"):
+                conn.sendall(b"250 scripted\r\n")
+            elif verb == b"DATA":
+                conn.sendall(b"354 go ahead\r\n")
+                f.read(10)
+                return
+            elif verb == b"QUIT":
+                conn.sendall(b"221 bye\r\n")
+                return
+            else:
+                conn.sendall(b"250 ok\r\n")
+
+    def stop(self):
+        self.stopping = True
+        self.thread.join(timeout=10)
+        for c in self.held:
+            c.close()
+        self.sock.close()

@@ -1,0 +1,408 @@
+"""test_smtp - the SMTP delivery client against real servers.
+
+The receiving side is Postfix's smtp-sink, a second mailroom instance, or
+(for a stalled server and a connection dropped inside DATA) a scripted
+peer; DNS answers come from a real dnsmasq serving MX, A, AAAA, CNAME and
+null-MX records for test domains on 127.0.0.x. Everything runs on
+127.0.0.0/8; every process is stopped by its PID.
+"""
+import email
+import email.policy
+import os
+import shutil
+import smtplib
+import subprocess
+import tempfile
+import unittest
+
+import mrtest
+import peers
+
+HAVE_SMTP = os.path.exists(os.path.join(mrtest.LIBEXEC, "smtp"))
+
+
+def maildir_messages(maildir):
+    out = []
+    for sub in ("new", "cur"):
+        d = os.path.join(maildir, sub)
+        if os.path.isdir(d):
+            for name in sorted(os.listdir(d)):
+                with open(os.path.join(d, name), "rb") as f:
+                    out.append(f.read())
+    return out
+
+
+class SmtpBase(mrtest.InstanceTest):
+    """An instance relaying for 127.0.0.0/8, with local user alice."""
+
+    def setUp(self):
+        super().setUp()
+        self.mr.configure(mynetworks="127.0.0.0/8",
+                          smtp_helo_timeout="5s",
+                          minimal_backoff_time="1h")
+        self.alice = self.add_user(self.mr, "alice")
+
+    def add_user(self, mr, name):
+        mr.mailroom("user", "add", name, input="pw\n", check=True)
+        for line in mr.mailroom("user", "list", check=True).stdout.splitlines():
+            fields = line.split()
+            if fields[0] == name:
+                return fields[-1]
+        raise AssertionError("user %s not listed" % name)
+
+    def peer(self, p):
+        self.addCleanup(p.stop)
+        return p
+
+    def send(self, rcpts, body=None, sender="alice@localhost", count=1,
+             port=None):
+        msg = body or (b"From: alice@localhost\r\nSubject: test\r\n\r\n"
+                       b"hello\r\n.leading dot\r\n")
+        with smtplib.SMTP("127.0.0.1", port or self.mr.port("smtp"),
+                          timeout=30) as s:
+            for _ in range(count):
+                s.sendmail(sender, rcpts, msg)
+
+    def queue_count(self):
+        r = self.mr.mailroom("queue", "list", "--json", check=True)
+        return len([l for l in r.stdout.splitlines() if l.strip()])
+
+    def wait_bounce(self, needle):
+        """A delivery status notification for alice containing needle."""
+        def found():
+            return any(needle.encode() in m
+                       for m in maildir_messages(self.alice))
+        mrtest.wait_for(found, mrtest.WAIT_S, "bounce with %r" % needle)
+        for m in maildir_messages(self.alice):
+            if needle.encode() in m:
+                return email.message_from_bytes(m, policy=email.policy.default)
+        return None
+
+
+@unittest.skipUnless(HAVE_SMTP, "no smtp client in this build")
+class RelayhostTest(SmtpBase):
+    """relayhost = [127.0.0.1]:port: no DNS at all."""
+
+    def relay_to(self, port, **params):
+        self.mr.configure(relayhost="[127.0.0.1]:%d" % port, **params)
+
+    def test_relay_reuses_one_connection(self):
+        port = peers.free_port()
+        sink = self.peer(peers.Sink("127.0.0.1", port))
+        self.relay_to(port, smtp_destination_concurrency_limit="1",
+                      smtp_connection_cache_time_limit="30s")
+        self.mr.start()
+        self.send(["bob@remote.example", "carol@remote.example"], count=50)
+        sink.wait_messages(50, timeout=60)
+        sessions, messages = sink.counters()
+        self.assertEqual(messages, 50)
+        self.assertEqual(sessions, 1, "50 messages over one connection")
+        log = self.mr.log()
+        self.assertIn("relay=127.0.0.1[127.0.0.1]:%d" % port, log)
+        self.assertEqual(log.count("status=sent (250"), 100)
+        mrtest.wait_for(lambda: self.queue_count() == 0, mrtest.WAIT_S,
+                        "empty queue")
+
+    def test_pipelined_and_lockstep_content_exact(self):
+        """Dot-stuffing and line ends survive, with and without
+        PIPELINING (smtp-sink -p turns it off)."""
+        for options in ((), ("-p",)):
+            port = peers.free_port()
+            sink = self.peer(peers.Sink("127.0.0.1", port, *options,
+                                        dump=True))
+            mr = mrtest.Instance()
+            self.addCleanup(mr.cleanup)
+            mr.configure(mynetworks="127.0.0.0/8",
+                         relayhost="[127.0.0.1]:%d" % port)
+            mr.start()
+            body = (b"From: a@localhost\r\nSubject: dots\r\n\r\n"
+                    b".\r\n..two\r\nplain\r\n. x\r\n")
+            self.send(["bob@remote.example"], body=body,
+                      port=mr.port("smtp"))
+            sink.wait_messages(1)
+            dump = sink.dumps()[0]
+            # smtp-sink dumps with LF line ends, dots unstuffed
+            self.assertIn(b"\n\n.\n..two\nplain\n. x\n", dump)
+            self.assertIn(b"Subject: dots\n", dump)
+
+    def test_transport_maps(self):
+        """transport_maps sends one domain elsewhere; the rest follows
+        relayhost."""
+        port, other_port = peers.free_port(), peers.free_port()
+        sink = self.peer(peers.Sink("127.0.0.1", port))
+        other = self.peer(peers.Sink("127.0.0.1", other_port))
+        table = os.path.join(self.mr.dir, "transport")
+        with open(table, "w") as f:
+            f.write("special.example smtp:[127.0.0.1]:%d\n" % other_port)
+            f.write(".sub.example :[127.0.0.1]:%d\n" % other_port)
+        self.mr.mailroom("map", "build", "hash:" + table, check=True)
+        self.relay_to(port, transport_maps="hash:" + table)
+        self.mr.start()
+        self.send(["a@special.example"])
+        self.send(["b@deep.sub.example"])
+        self.send(["c@elsewhere.example"])
+        other.wait_messages(2)
+        sink.wait_messages(1)
+        self.mr.wait_log("to=<a@special.example>, relay=127.0.0.1"
+                         "[127.0.0.1]:%d" % other_port)
+
+    def test_5xx_bounces_to_sender(self):
+        port = peers.free_port()
+        self.peer(peers.Sink("127.0.0.1", port, "-f", "RCPT"))
+        self.relay_to(port)
+        self.mr.start()
+        self.send(["nobody@remote.example"])
+        dsn = self.wait_bounce("nobody@remote.example")
+        self.assertEqual(dsn.get_content_type(), "multipart/report")
+        self.assertIn("5.3.0", dsn.as_string())
+        self.assertIn("in reply to RCPT TO command", dsn.as_string())
+        self.mr.wait_log("status=bounced (host 127.0.0.1[127.0.0.1]:%d "
+                         "said: 500 5.3.0" % port)
+
+    def test_4xx_deferred_then_delivered(self):
+        port = peers.free_port()
+        sink = peers.Sink("127.0.0.1", port, "-r", "RCPT")
+        self.addCleanup(sink.stop)
+        self.relay_to(port)
+        self.mr.start()
+        self.send(["later@remote.example"])
+        self.mr.wait_log("status=deferred (host 127.0.0.1[127.0.0.1]:%d "
+                         "said: 450 4.3.0" % port)
+        self.assertEqual(self.queue_count(), 1)
+        sink.stop()
+        good = self.peer(peers.Sink("127.0.0.1", port))
+        self.mr.mailroom("queue", "flush", check=True)
+        good.wait_messages(1)
+        mrtest.wait_for(lambda: self.queue_count() == 0, mrtest.WAIT_S,
+                        "empty queue")
+
+    def test_dropped_in_data_deferred_nothing_lost(self):
+        port = peers.free_port()
+        peer = peers.Scripted("127.0.0.1", port, "drop_in_data")
+        self.relay_to(port)
+        self.mr.start()
+        # Large enough to be still on its way when the peer hangs up.
+        body = b"Subject: big\r\n\r\n" + (b"y" * 998 + b"\r\n") * 1000
+        self.send(["drop@remote.example"], body=body)
+        self.mr.wait_log("status=deferred (lost connection with "
+                         "127.0.0.1[127.0.0.1]:%d while sending message "
+                         "body)" % port)
+        peer.stop()
+        self.assertEqual(self.queue_count(), 1)
+        good = self.peer(peers.Sink("127.0.0.1", port))
+        self.mr.mailroom("queue", "flush", check=True)
+        good.wait_messages(1)
+        mrtest.wait_for(lambda: self.queue_count() == 0, mrtest.WAIT_S,
+                        "empty queue")
+
+    def test_stalled_server_times_out(self):
+        port = peers.free_port()
+        self.peer(peers.Scripted("127.0.0.1", port, "stall"))
+        self.relay_to(port)
+        self.mr.configure(smtp_helo_timeout="2s")
+        self.mr.start()
+        self.send(["slow@remote.example"])
+        self.mr.wait_log("status=deferred (conversation with "
+                         "127.0.0.1[127.0.0.1]:%d timed out while "
+                         "receiving the initial server greeting)" % port)
+        self.assertEqual(self.queue_count(), 1)
+
+    def test_size_limit_of_server(self):
+        """A server announcing SIZE 2000 never gets a larger message: it
+        bounces with 5.3.4 without being sent."""
+        other = mrtest.Instance()
+        self.addCleanup(other.cleanup)
+        other.configure(mynetworks="127.0.0.0/8", message_size_limit="2000")
+        other.start()
+        self.relay_to(other.port("smtp"))
+        self.mr.start()
+        big = b"Subject: big\r\n\r\n" + b"x" * 70 + b"\r\n"
+        self.send(["big@remote.example"], body=big * 40)
+        dsn = self.wait_bounce("big@remote.example")
+        self.assertIn("5.3.4", dsn.as_string())
+        self.assertIn("exceeds size limit 2000", self.mr.log())
+        self.assertNotIn("from=<alice@localhost>", other.log())
+
+
+@unittest.skipUnless(HAVE_SMTP, "no smtp client in this build")
+class DnsTest(SmtpBase):
+    """Delivery by MX records served by dnsmasq."""
+
+    def setUp(self):
+        super().setUp()
+        self.port = peers.free_port()
+        self.dns = self.peer(peers.Dnsmasq([
+            "host-record=mx1.two.test,127.0.0.2",
+            "host-record=mx2.two.test,127.0.0.3",
+            "mx-host=two.test,mx1.two.test,10",
+            "mx-host=two.test,mx2.two.test,20",
+            "host-record=plain.test,127.0.0.3",
+            "host-record=real.cname.test,127.0.0.3",
+            "cname=alias.cname.test,real.cname.test",
+            "mx-host=cname.test,alias.cname.test,5",
+            "dns-rr=null.test,15,000000",
+            "host-record=null.test,127.0.0.3",
+        ]))
+        self.mr.configure(smtp_dns_servers=self.dns.servers,
+                          smtp_port=str(self.port))
+
+    def test_first_mx_down_second_gets_it(self):
+        sink = self.peer(peers.Sink("127.0.0.3", self.port))
+        self.mr.start()
+        self.send(["bob@two.test"])
+        sink.wait_messages(1)
+        log = self.mr.log()
+        self.assertIn("connect to mx1.two.test[127.0.0.2]:%d" % self.port,
+                      log)
+        self.assertIn("to=<bob@two.test>, relay=mx2.two.test[127.0.0.3]:%d"
+                      % self.port, log)
+
+    def test_implicit_mx(self):
+        sink = self.peer(peers.Sink("127.0.0.3", self.port))
+        self.mr.start()
+        self.send(["bob@plain.test"])
+        sink.wait_messages(1)
+        self.mr.wait_log("relay=plain.test[127.0.0.3]")
+
+    def test_cname_mx_target(self):
+        sink = self.peer(peers.Sink("127.0.0.3", self.port))
+        self.mr.start()
+        self.send(["bob@cname.test"])
+        sink.wait_messages(1)
+
+    def test_null_mx_bounces(self):
+        self.mr.start()
+        self.send(["bob@null.test"])
+        dsn = self.wait_bounce("bob@null.test")
+        self.assertIn("5.1.10", dsn.as_string())
+
+    def test_nxdomain_bounces(self):
+        self.mr.start()
+        self.send(["bob@nonexistent.test"])
+        dsn = self.wait_bounce("bob@nonexistent.test")
+        self.assertIn("5.4.4", dsn.as_string())
+        self.mr.wait_log("Host or domain name not found")
+
+    def test_dns_down_defers(self):
+        self.dns.stop()
+        self.mr.configure(smtp_dns_timeout="1s")
+        self.mr.start()
+        self.send(["bob@two.test"])
+        self.mr.wait_log("to=<bob@two.test>, relay=none", timeout=60)
+        self.assertIn("dsn=4.4.3, status=deferred", self.mr.log())
+        self.assertEqual(self.queue_count(), 1)
+
+    def test_to_second_mailroom_byte_exact(self):
+        """The receiving server is another mailroom instance: the
+        message arrives in bob's Maildir unchanged."""
+        other = mrtest.Instance()
+        self.addCleanup(other.cleanup)
+        other.configure(mydestination="mailroom.test")
+        bob = self.add_user(other, "bob")
+        other.start()
+        dns = self.peer(peers.Dnsmasq([
+            "host-record=mx.mailroom.test,127.0.0.1",
+            "mx-host=mailroom.test,mx.mailroom.test,10",
+        ]))
+        self.mr.configure(smtp_dns_servers=dns.servers,
+                          smtp_port=str(other.port("smtp")))
+        self.mr.start()
+        body = (b"From: alice@localhost\r\nTo: bob@mailroom.test\r\n"
+                b"Subject: exact\r\n\r\nline one\r\n.dot\r\n\r\nend\r\n")
+        self.send(["bob@mailroom.test"], body=body)
+        mrtest.wait_for(lambda: maildir_messages(bob), mrtest.WAIT_S,
+                        "mail for bob")
+        got = maildir_messages(bob)[0]
+        self.assertTrue(got.replace(b"\r\n", b"\n").endswith(
+            body.replace(b"\r\n", b"\n")), got)
+
+
+class Netns:
+    """A network namespace with a veth link to this one: the test's own
+    remote host, 10.253.PAIR.2 inside, 10.253.PAIR.1 here."""
+
+    def __init__(self):
+        self.name = "mrtest%d" % os.getpid()
+        pair = os.getpid() % 250 + 1
+        self.host_if, self.ns_if = "mrh%d" % pair, "mrn%d" % pair
+        self.local = "10.253.%d.1" % pair
+        self.remote = "10.253.%d.2" % pair
+        self.procs = []
+        self.run("ip", "netns", "add", self.name)
+        try:
+            self.run("ip", "link", "add", self.host_if, "type", "veth",
+                     "peer", "name", self.ns_if)
+            self.run("ip", "link", "set", self.ns_if, "netns", self.name)
+            self.run("ip", "addr", "add", self.local + "/30", "dev",
+                     self.host_if)
+            self.run("ip", "link", "set", self.host_if, "up")
+            self.exec("ip", "addr", "add", self.remote + "/30", "dev",
+                      self.ns_if)
+            self.exec("ip", "link", "set", self.ns_if, "up")
+            self.exec("ip", "link", "set", "lo", "up")
+        except Exception:
+            self.stop()
+            raise
+
+    @staticmethod
+    def run(*args):
+        subprocess.run(args, check=True, capture_output=True, timeout=30)
+
+    def exec(self, *args):
+        self.run("ip", "netns", "exec", self.name, *args)
+
+    def popen(self, *args, **kw):
+        p = subprocess.Popen(["ip", "netns", "exec", self.name] + list(args),
+                             **kw)
+        self.procs.append(p)
+        return p
+
+    def stop(self):
+        for p in self.procs:
+            peers._stop_pid(p)
+        subprocess.run(["ip", "link", "del", self.host_if],
+                       capture_output=True, timeout=30)
+        subprocess.run(["ip", "netns", "del", self.name],
+                       capture_output=True, timeout=30)
+
+
+def can_netns():
+    if os.geteuid() != 0 or shutil.which("ip") is None:
+        return False
+    probe = "mrprobe%d" % os.getpid()
+    r = subprocess.run(["ip", "netns", "add", probe], capture_output=True)
+    subprocess.run(["ip", "netns", "del", probe], capture_output=True)
+    return r.returncode == 0
+
+
+@unittest.skipUnless(HAVE_SMTP, "no smtp client in this build")
+@unittest.skipUnless(can_netns(), "needs root and network namespaces")
+class Port25Test(SmtpBase):
+    """A relay over a veth link to a host in a network namespace that
+    listens on the real SMTP port 25, found through its MX record."""
+
+    def test_relay_to_port_25(self):
+        ns = Netns()
+        self.addCleanup(ns.stop)
+        out = tempfile.TemporaryFile()
+        self.addCleanup(out.close)
+        ns.popen(peers.SMTP_SINK, "-c", "-u", "nobody",
+                 "%s:25" % ns.remote, "10", stdout=out,
+                 stderr=subprocess.STDOUT)
+        peers.wait_listen(ns.remote, 25)
+        dns = self.peer(peers.Dnsmasq([
+            "host-record=mx.far.test,%s" % ns.remote,
+            "mx-host=far.test,mx.far.test,10",
+        ]))
+        self.mr.configure(smtp_dns_servers=dns.servers)
+        self.mr.start()
+        self.assertEqual(self.mr.mailroom("config", "smtp_port").stdout
+                         .strip(), "smtp_port = 25")
+        self.send(["bob@far.test"])
+        self.mr.wait_log("to=<bob@far.test>, relay=mx.far.test[%s]:25"
+                         % ns.remote)
+        self.assertIn("status=sent (250", self.mr.log())
+
+
+if __name__ == "__main__":
+    unittest.main()

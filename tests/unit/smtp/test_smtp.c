@@ -1,0 +1,179 @@
+/*
+ * test_smtp.c - unit tests for the SMTP client's pure parts: next-hop
+ * syntax (smtp/nexthop.c) and the content encoder (smtp/content.c), with
+ * malformed next hops and content cut at every possible chunk boundary.
+ */
+#include "tests/unit/testlib.h"
+
+#include <arpa/inet.h>
+#include <string.h>
+
+#include "lib/buf.h"
+#include "smtp/smtp.h"
+
+struct nexthop_row {
+	const char *text;
+	int ret;
+	const char *host;
+	unsigned port;
+	bool mx;
+	bool literal;
+};
+
+static const struct nexthop_row nexthop_rows[] = {
+	{ "example.com", 0, "example.com", 25, true, false },
+	{ "example.com.", 0, "example.com", 25, true, false },
+	{ "example.com:2525", 0, "example.com", 2525, true, false },
+	{ "[mail.example.com]", 0, "mail.example.com", 25, false, false },
+	{ "[mail.example.com]:587", 0, "mail.example.com", 587, false, false },
+	{ "[192.0.2.1]", 0, "192.0.2.1", 25, false, true },
+	{ "[127.0.0.1]:10999", 0, "127.0.0.1", 10999, false, true },
+	{ "[ipv6:2001:db8::1]:26", 0, "2001:db8::1", 26, false, true },
+	{ "[2001:db8::1]", 0, "2001:db8::1", 25, false, true },
+	{ "192.0.2.7", 0, "192.0.2.7", 25, false, true },
+	/* malformed */
+	{ "", -1, NULL, 0, false, false },
+	{ "[", -1, NULL, 0, false, false },
+	{ "[]", -1, NULL, 0, false, false },
+	{ "[host", -1, NULL, 0, false, false },
+	{ "[host]x", -1, NULL, 0, false, false },
+	{ "[host]:", -1, NULL, 0, false, false },
+	{ "[host]:0", -1, NULL, 0, false, false },
+	{ "[host]:65536", -1, NULL, 0, false, false },
+	{ "host:25x", -1, NULL, 0, false, false },
+	{ ":25", -1, NULL, 0, false, false },
+	{ "bad host", -1, NULL, 0, false, false },
+	{ "a..b", -1, NULL, 0, false, false },
+	{ "-a.b", -1, NULL, 0, false, false },
+	{ "h\xc3\xa9.example", -1, NULL, 0, false, false },
+};
+
+/* test_nexthop - the table */
+static void
+test_nexthop(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(nexthop_rows) / sizeof(nexthop_rows[0]); i++) {
+		const struct nexthop_row *row = &nexthop_rows[i];
+		struct smtp_nexthop nh;
+		const char *error = NULL;
+
+		assert_int_equal(smtp_nexthop_parse(row->text, 25, &nh, &error),
+				 row->ret);
+		if (row->ret < 0) {
+			assert_non_null(error);
+			continue;
+		}
+		assert_string_equal(nh.host, row->host);
+		assert_int_equal(nh.port, row->port);
+		assert_int_equal(nh.mx, row->mx);
+		assert_int_equal(nh.literal, row->literal);
+	}
+}
+
+/* test_nexthop_long - a host name over DNS_NAME_MAX is refused */
+static void
+test_nexthop_long(void **state)
+{
+	char text[DNS_NAME_MAX + 8];
+	struct smtp_nexthop nh;
+	const char *error;
+
+	(void)state;
+	memset(text, 'a', sizeof(text) - 1);
+	text[sizeof(text) - 1] = '\0';
+	assert_int_equal(smtp_nexthop_parse(text, 25, &nh, &error), -1);
+	text[DNS_NAME_MAX] = '\0';
+	assert_int_equal(smtp_nexthop_parse(text, 25, &nh, &error), 0);
+}
+
+/* encode - run the encoder over in, cut into chunks of chunk octets */
+static void
+encode(const char *in, size_t n, size_t chunk, struct buf *out)
+{
+	struct smtp_content c;
+	size_t i;
+
+	smtp_content_init(&c);
+	for (i = 0; i < n; i += chunk)
+		smtp_content_encode(&c, (const uint8_t *)in + i,
+				    n - i < chunk ? n - i : chunk, out);
+	smtp_content_finish(&c, out);
+}
+
+struct content_row {
+	const char *in;
+	const char *out;
+};
+
+static const struct content_row content_rows[] = {
+	{ "", ".\r\n" },
+	{ "a\r\n", "a\r\n.\r\n" },
+	{ "a", "a\r\n.\r\n" },
+	{ ".\r\n", "..\r\n.\r\n" },
+	{ "x\r\n.\r\n..y\r\n", "x\r\n..\r\n...y\r\n.\r\n" },
+	{ "x\r\n. \r\n", "x\r\n.. \r\n.\r\n" },
+	/* bare LF and CR become CRLF; never a bare one on the wire */
+	{ "a\nb\rc\r", "a\r\nb\r\nc\r\n.\r\n" },
+	{ "a\n.b", "a\r\n..b\r\n.\r\n" },
+	{ "a\r\r\n", "a\r\n\r\n.\r\n" },
+	{ "mid.dle\r\n", "mid.dle\r\n.\r\n" },
+};
+
+/* test_content - every row, cut at every chunk size */
+static void
+test_content(void **state)
+{
+	size_t i, chunk;
+
+	(void)state;
+	for (i = 0; i < sizeof(content_rows) / sizeof(content_rows[0]); i++) {
+		const char *in = content_rows[i].in;
+		size_t n = strlen(in);
+
+		for (chunk = 1; chunk <= n + 1; chunk++) {
+			struct buf out;
+
+			buf_init(&out, 1024);
+			encode(in, n, chunk, &out);
+			assert_int_equal(out.len, strlen(content_rows[i].out));
+			assert_memory_equal(out.data, content_rows[i].out,
+					    out.len);
+			buf_deinit(&out);
+		}
+	}
+}
+
+/* test_addr_format - both families */
+static void
+test_addr_format(void **state)
+{
+	struct dns_addr a;
+	char text[64];
+
+	(void)state;
+	memset(&a, 0, sizeof(a));
+	a.family = AF_INET;
+	inet_pton(AF_INET, "192.0.2.9", &a.u.v4);
+	smtp_addr_format(&a, text, sizeof(text));
+	assert_string_equal(text, "192.0.2.9");
+	a.family = AF_INET6;
+	inet_pton(AF_INET6, "2001:db8::9", &a.u.v6);
+	smtp_addr_format(&a, text, sizeof(text));
+	assert_string_equal(text, "2001:db8::9");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_nexthop),
+		cmocka_unit_test(test_nexthop_long),
+		cmocka_unit_test(test_content),
+		cmocka_unit_test(test_addr_format),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
