@@ -33,6 +33,7 @@
 #include "lib/mem.h"
 #include "lib/params.h"
 #include "lib/queue_read.h"
+#include "lib/stream.h"
 #include "lib/str.h"
 #include "lib/tls.h"
 #include "lib/xtext.h"
@@ -81,10 +82,7 @@ struct smtp_session {
 	int fd;
 	struct event_io *io;
 	struct event_timer *timer;
-	struct tls_conn *tls;
-	bool tls_read_wants_write;
-	bool tls_write_wants_read;
-	unsigned hs_events;		/* handshake's wanted readiness */
+	struct stream st;		/* the socket, plain or TLS */
 	struct buf in;
 	struct buf out;
 	struct smtp_reply reply;
@@ -195,8 +193,7 @@ sess_free_now(struct smtp_session *s)
 	}
 	event_io_remove(&s->io);
 	event_timer_remove(&s->timer);
-	if (s->tls != NULL)
-		tls_conn_free(&s->tls);
+	stream_deinit(&s->st);
 	if (s->fd >= 0)
 		close(s->fd);
 	buf_deinit(&s->in);
@@ -297,7 +294,8 @@ sess_after_ehlo(struct smtp_session *s)
 	enum smtp_tls_level level = s->sv->tls_level;
 	char text[DELIVER_TEXT_MAX + 1];
 
-	if (s->tls != NULL || level == SMTP_TLS_NONE || s->target.no_tls) {
+	if (stream_is_tls(&s->st) || level == SMTP_TLS_NONE ||
+	    s->target.no_tls) {
 		sess_ready(s);
 		return;
 	}
@@ -326,8 +324,8 @@ sess_tls_start(struct smtp_session *s)
 	/* SECURITY: anything the server sent after its 220 came before
 	 * the handshake and must not be taken as a reply inside TLS. */
 	buf_reset(&s->in);
-	s->tls = tls_conn_client(s->sv->tls, s->fd, s->target.host, verify);
-	s->hs_events = EVENT_WRITE;
+	stream_tls_start(&s->st, tls_conn_client(s->sv->tls, s->fd,
+						  s->target.host, verify));
 	sess_enter(s, S_TLS);
 }
 
@@ -337,21 +335,15 @@ sess_tls_step(struct smtp_session *s)
 {
 	char text[DELIVER_TEXT_MAX + 1];
 
-	switch (tls_handshake(s->tls)) {
-	case TLS_OK:
+	switch (stream_handshake(&s->st)) {
+	case 1:
 		break;
-	case TLS_WANT_READ:
-		s->hs_events = EVENT_READ;
+	case 0:
 		return;
-	case TLS_WANT_WRITE:
-		s->hs_events = EVENT_WRITE;
-		return;
-	case TLS_EOF:
-	case TLS_ERROR:
 	default:
 		str_format(text, sizeof(text),
 			 "TLS handshake with %s failed: %s", s->peer,
-			 tls_conn_error(s->tls));
+			 stream_error(&s->st));
 		if (s->sv->tls_level == SMTP_TLS_MAY && s->dlv != NULL) {
 			/* Opportunistic TLS: the same server again, in
 			 * plain text (Postfix does the same). */
@@ -365,12 +357,12 @@ sess_tls_step(struct smtp_session *s)
 		sess_fail(s, "4.7.5", text, true);
 		return;
 	}
-	tls_log_established(s->tls, true, s->peer);
+	tls_log_established(stream_tls(&s->st), true, s->peer);
 	if (s->sv->tls_level == SMTP_TLS_VERIFY &&
-	    !tls_conn_verified(s->tls)) {
+	    !tls_conn_verified(stream_tls(&s->st))) {
 		str_format(text, sizeof(text),
 			 "Server certificate not verified: %s: %s", s->peer,
-			 tls_conn_error(s->tls));
+			 tls_conn_error(stream_tls(&s->st)));
 		s->broken = true;
 		sess_fail(s, "4.7.5", text, true);
 		return;
@@ -787,32 +779,14 @@ sess_read_lines(struct smtp_session *s)
 					  s->state != S_DOT);
 			return;
 		}
-		if (s->tls != NULL) {
-			enum tls_status st;
-
-			s->tls_read_wants_write = false;
-			n = tls_read(s->tls, buf_reserve(&s->in, room), room,
-				     &st);
-			if (n <= 0) {
-				if (st == TLS_WANT_READ)
-					return;
-				if (st == TLS_WANT_WRITE) {
-					s->tls_read_wants_write = true;
-					return;
-				}
-				sess_lost(s, st == TLS_EOF
-						 ? "lost connection"
-						 : "TLS error");
-				return;
-			}
-		} else {
-			n = read(s->fd, buf_reserve(&s->in, room), room);
-			if (n < 0 && (errno == EAGAIN || errno == EINTR))
-				return;
-			if (n <= 0) {
-				sess_lost(s, "lost connection");
-				return;
-			}
+		n = stream_read(&s->st, buf_reserve(&s->in, room), room);
+		if (n < 0 && errno == EAGAIN)
+			return;
+		if (n <= 0) {
+			sess_lost(s, n == 0 || !stream_is_tls(&s->st)
+					 ? "lost connection"
+					 : "TLS error");
+			return;
 		}
 		buf_commit(&s->in, (size_t)n);
 	}
@@ -825,27 +799,11 @@ sess_flush(struct smtp_session *s)
 	while (s->out.len > 0) {
 		ssize_t n;
 
-		if (s->tls != NULL) {
-			enum tls_status st;
-
-			s->tls_write_wants_read = false;
-			n = tls_write(s->tls, s->out.data, s->out.len, &st);
-			if (n <= 0) {
-				if (st == TLS_WANT_WRITE)
-					return 0;
-				if (st == TLS_WANT_READ) {
-					s->tls_write_wants_read = true;
-					return 0;
-				}
-				return -1;
-			}
-		} else {
-			n = send(s->fd, s->out.data, s->out.len, MSG_NOSIGNAL);
-			if (n < 0 && (errno == EAGAIN || errno == EINTR))
-				return 0;
-			if (n <= 0)
-				return -1;
-		}
+		n = stream_write(&s->st, s->out.data, s->out.len);
+		if (n < 0 && errno == EAGAIN)
+			return 0;
+		if (n <= 0)
+			return -1;
 		buf_consume(&s->out, (size_t)n);
 		if (s->state == S_CONTENT)
 			sess_arm(s);	/* progress resets the xfer timer */
@@ -888,6 +846,7 @@ sess_on_io(void *ctx, int fd, unsigned revents)
 	int rc;
 
 	(void)fd;
+	(void)revents;
 	s->busy++;
 	if (s->state == S_CONNECT) {
 		sess_connected(s);
@@ -896,7 +855,7 @@ sess_on_io(void *ctx, int fd, unsigned revents)
 		if (!s->zombie && s->state != S_TLS)
 			sess_flush(s);
 	} else {
-		if ((revents & EVENT_WRITE) || s->tls_write_wants_read) {
+		if (s->out.len > 0) {
 			rc = sess_flush(s);
 			if (rc == -2) {
 				s->broken = true;
@@ -906,12 +865,12 @@ sess_on_io(void *ctx, int fd, unsigned revents)
 				sess_lost(s, "lost connection");
 			}
 		}
-		if (!s->zombie && (revents & (EVENT_READ | EVENT_HUP |
-					      EVENT_ERROR)))
+		/* Whatever fired: with TLS a read may wait for writability. */
+		if (!s->zombie)
 			sess_read_lines(s);
 		/* Decrypted bytes may wait inside TLS without a wakeup. */
-		while (!s->zombie && s->tls != NULL && s->state != S_TLS &&
-		       tls_pending(s->tls) && buf_room(&s->in) > 0)
+		while (!s->zombie && s->state != S_TLS &&
+		       stream_has_pending(&s->st) && buf_room(&s->in) > 0)
 			sess_read_lines(s);
 	}
 	if (!s->zombie && s->out.len > 0 && s->state != S_CONNECT &&
@@ -972,13 +931,8 @@ sess_update_events(struct smtp_session *s)
 
 	if (s->state == S_CONNECT)
 		ev = EVENT_WRITE;
-	else if (s->state == S_TLS)
-		ev = s->hs_events;
-	else {
-		ev = EVENT_READ;
-		if (s->out.len > 0 || s->tls_read_wants_write)
-			ev |= EVENT_WRITE;
-	}
+	else
+		ev = stream_events(&s->st, true, s->out.len > 0);
 	event_io_set(s->io, ev);
 }
 
@@ -1035,6 +989,7 @@ smtp_session_connect(struct smtp_delivery *dlv,
 	}
 	s->fd = socket(target->addr.family,
 		       SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	stream_init(&s->st, s->fd);
 	s->timer = event_timer_add(dlv->sv->loop, 1000, sess_on_timer, s);
 	s->state = S_CONNECT;
 	if (s->fd < 0) {

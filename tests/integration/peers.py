@@ -181,6 +181,9 @@ class Scripted:
         self.mode = mode
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        # A small window, inherited by accepted sockets: a large message
+        # cannot vanish into the kernel's buffers at once.
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         self.sock.bind((host, port))
         self.sock.listen(16)
         self.sock.settimeout(0.2)

@@ -181,8 +181,9 @@ class RelayhostTest(SmtpBase):
         peer = peers.Scripted("127.0.0.1", port, "drop_in_data")
         self.relay_to(port)
         self.mr.start()
-        # Large enough to be still on its way when the peer hangs up.
-        body = b"Subject: big\r\n\r\n" + (b"y" * 998 + b"\r\n") * 1000
+        # Larger than the socket buffers (the peer's receive buffer is
+        # small), so it is still on its way when the peer hangs up.
+        body = b"Subject: big\r\n\r\n" + (b"y" * 998 + b"\r\n") * 8000
         self.send(["drop@remote.example"], body=body)
         self.mr.wait_log("status=deferred (lost connection with "
                          "127.0.0.1[127.0.0.1]:%d while sending message "
