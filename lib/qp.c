@@ -11,6 +11,7 @@
  * handled a bounded number of times, so the cost is linear. Output is
  * bounded by QP_DECODED_MAX of the input, which the caller provides.
  */
+#include "lib/buf.h"
 #include "lib/qp.h"
 
 #include <string.h>
@@ -182,4 +183,110 @@ qp_decode_finish(struct qp_decoder *d, uint8_t *out)
 	}
 	d->state = QP_TEXT;
 	return written;
+}
+
+/* qp_encoder_init - at the start of a line */
+void
+qp_encoder_init(struct qp_encoder *e)
+{
+	e->col = 0;
+	e->ws = -1;
+	e->cr = false;
+}
+
+/* qp_put - one output token of len octets, with a soft break first if
+ * the line would grow past QP_LINE_MAX - 1 (room for the soft "=") */
+static void
+qp_put(struct qp_encoder *e, const char *tok, size_t len, struct buf *out)
+{
+	if (e->col + len > QP_LINE_MAX - 1) {
+		buf_append(out, "=\r\n", 3);
+		e->col = 0;
+	}
+	buf_append(out, tok, len);
+	e->col += len;
+}
+
+/* qp_put_escaped - "=XX" */
+static void
+qp_put_escaped(struct qp_encoder *e, uint8_t c, struct buf *out)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	char tok[3] = { '=', hex[c >> 4], hex[c & 15] };
+
+	qp_put(e, tok, 3, out);
+}
+
+/* qp_flush_ws - the held-back white space: literal, or escaped at a line end */
+static void
+qp_flush_ws(struct qp_encoder *e, bool line_end, struct buf *out)
+{
+	char c;
+
+	if (e->ws < 0)
+		return;
+	c = (char)e->ws;
+	e->ws = -1;
+	if (line_end)
+		qp_put_escaped(e, (uint8_t)c, out);
+	else
+		qp_put(e, &c, 1, out);
+}
+
+/* qp_break - a hard line break */
+static void
+qp_break(struct qp_encoder *e, struct buf *out)
+{
+	qp_flush_ws(e, true, out);
+	buf_append(out, "\r\n", 2);
+	e->col = 0;
+}
+
+/* qp_encode - text to quoted-printable */
+void
+qp_encode(struct qp_encoder *e, const uint8_t *in, size_t n, struct buf *out)
+{
+	size_t i;
+
+	buf_reserve(out, n * 3 + n / 25 + 8);
+	for (i = 0; i < n; i++) {
+		uint8_t c = in[i];
+
+		if (e->cr) {
+			e->cr = false;
+			if (c == '\n') {
+				qp_break(e, out);
+				continue;
+			}
+			qp_flush_ws(e, false, out);
+			qp_put_escaped(e, '\r', out);
+		}
+		if (c == '\r') {
+			e->cr = true;
+		} else if (c == '\n') {
+			qp_break(e, out);
+		} else if (c == ' ' || c == '\t') {
+			qp_flush_ws(e, false, out);
+			e->ws = c;
+		} else {
+			qp_flush_ws(e, false, out);
+			if (c >= 33 && c <= 126 && c != '=') {
+				char ch = (char)c;
+
+				qp_put(e, &ch, 1, out);
+			} else {
+				qp_put_escaped(e, c, out);
+			}
+		}
+	}
+}
+
+/* qp_encode_finish - what is held back; the text ends here */
+void
+qp_encode_finish(struct qp_encoder *e, struct buf *out)
+{
+	qp_flush_ws(e, true, out);
+	if (e->cr)
+		qp_put_escaped(e, '\r', out);
+	e->cr = false;
 }

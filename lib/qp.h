@@ -18,8 +18,11 @@
 #ifndef MR_QP_H
 #define MR_QP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+struct buf;
 
 /* Trailing white space (and a CR) held back at most. */
 #define QP_PENDING_MAX 64
@@ -61,5 +64,30 @@ size_t qp_decode(struct qp_decoder *d, const uint8_t *in, size_t n,
  * it is content; a dangling "=" is kept). Returns the octets written.
  */
 size_t qp_decode_finish(struct qp_decoder *d, uint8_t *out);
+
+/*
+ * The encoder (RFC 2045 6.7), fed text in chunks: CR LF (or a lone LF)
+ * is a hard line break, written as CR LF; printable ASCII other than '='
+ * stays, everything else becomes "=XX"; white space is kept unless a line
+ * break or the end follows, then it is encoded; lines are cut with soft
+ * breaks ("=" CR LF) so none is longer than QP_LINE_MAX octets.
+ */
+#define QP_LINE_MAX 76
+
+struct qp_encoder {
+	size_t col;	/* octets on the current output line */
+	int ws;		/* a held-back space or tab, or -1 */
+	bool cr;	/* a CR held back: a break if LF follows */
+};
+
+/* qp_encoder_init - start encoding. */
+void qp_encoder_init(struct qp_encoder *e);
+
+/* qp_encode - n octets of text onto out (at most 3n + 3n/25 + 8). */
+void qp_encode(struct qp_encoder *e, const uint8_t *in, size_t n,
+	       struct buf *out);
+
+/* qp_encode_finish - the end: held-back octets, no line break added. */
+void qp_encode_finish(struct qp_encoder *e, struct buf *out);
 
 #endif

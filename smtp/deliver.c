@@ -241,6 +241,47 @@ dlv_next_target(struct smtp_delivery *dlv)
 	dlv->sess = smtp_session_connect(dlv, &dlv->targets[dlv->next_target++]);
 }
 
+/*
+ * dlv_downgrade_plan - the server takes no 8-bit mail: read the content
+ * twice (MIME structure, then where the 8-bit octets are) and keep the
+ * conversion when there is something to convert. -1 on a read error.
+ */
+static int
+dlv_downgrade_plan(struct smtp_delivery *dlv)
+{
+	struct smtp_downgrade *d = smtp_downgrade_new();
+	enum queue_err qerr;
+	const char *error;
+	const uint8_t *p;
+	size_t n;
+	int pass, rc = 0;
+
+	for (pass = 1; pass <= 2 && rc >= 0; pass++) {
+		queue_read_content_rewind(dlv->msg);
+		while ((rc = queue_read_content_next(dlv->msg, &p, &n, &qerr,
+						     &error)) > 0) {
+			if (pass == 1)
+				smtp_downgrade_parse(d, p, n);
+			else
+				smtp_downgrade_check(d, p, n);
+		}
+		if (rc < 0)
+			log_warn("%s: cannot read queue file: %s",
+				 dlv->queue_id, error);
+		else if (pass == 1)
+			smtp_downgrade_parsed(d);
+	}
+	queue_read_content_rewind(dlv->msg);
+	if (rc < 0 || smtp_downgrade_plan(d) == 0) {
+		smtp_downgrade_free(&d);
+		return rc < 0 ? -1 : 0;
+	}
+	log_debug("%s: converting 8-bit parts to quoted-printable for %s",
+		  dlv->queue_id, dlv->relay);
+	dlv->downgrade = d;
+	return 0;
+}
+
 /* smtp_delivery_session_ready - checks the server's limits, then send */
 void
 smtp_delivery_session_ready(struct smtp_delivery *dlv)
@@ -269,6 +310,16 @@ smtp_delivery_session_ready(struct smtp_delivery *dlv)
 			 "SMTPUTF8 is required, but was not offered by host %s",
 			 smtp_session_peer(s));
 		dlv_all(dlv, DELIVER_STATUS_BOUNCED, "5.6.7", text);
+		dlv_later(dlv, dlv_on_finish);
+		return;
+	}
+	smtp_downgrade_free(&dlv->downgrade);
+	if (!(smtp_session_features(s) & SMTP_EXT_8BITMIME) &&
+	    (dlv->msg->body == QUEUE_BODY_8BITMIME ||
+	     dlv->msg->body == QUEUE_BODY_BINARYMIME) &&
+	    dlv_downgrade_plan(dlv) < 0) {
+		dlv_all(dlv, DELIVER_STATUS_DEFERRED, "4.3.0",
+			"cannot read queue file");
 		dlv_later(dlv, dlv_on_finish);
 		return;
 	}
@@ -462,6 +513,7 @@ smtp_delivery_free(struct smtp_delivery **dlvp)
 		return;
 	event_defer_cancel(&dlv->defer);
 	dns_query_cancel(&dlv->dq);
+	smtp_downgrade_free(&dlv->downgrade);
 	queue_read_free(&dlv->msg);
 	mem_free(&dlv->rcpts);
 	mem_free(&dlv->targets);

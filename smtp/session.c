@@ -107,6 +107,7 @@ struct smtp_session {
 	bool empty_dot;			/* '.' sent without recipients */
 	bool content_eof;
 	struct smtp_content enc;
+	struct buf conv;		/* a chunk converted to 7 bit */
 };
 
 static void sess_update_events(struct smtp_session *s);
@@ -198,6 +199,7 @@ sess_free_now(struct smtp_session *s)
 		close(s->fd);
 	buf_deinit(&s->in);
 	buf_deinit(&s->out);
+	buf_deinit(&s->conv);
 	smtp_reply_deinit(&s->reply);
 	mem_free(&s->txn);
 	mem_free(&s);
@@ -493,9 +495,22 @@ sess_content_fill(struct smtp_session *s)
 			return -1;
 		}
 		if (rc == 0) {
+			if (s->dlv->downgrade != NULL) {
+				buf_reset(&s->conv);
+				smtp_downgrade_finish(s->dlv->downgrade,
+						      &s->conv);
+				smtp_content_encode(&s->enc, s->conv.data,
+						    s->conv.len, &s->out);
+			}
 			smtp_content_finish(&s->enc, &s->out);
 			s->content_eof = true;
 			break;
+		}
+		if (s->dlv->downgrade != NULL) {
+			buf_reset(&s->conv);
+			smtp_downgrade_feed(s->dlv->downgrade, p, n, &s->conv);
+			p = s->conv.data;
+			n = s->conv.len;
 		}
 		smtp_content_encode(&s->enc, p, n, &s->out);
 	}
@@ -967,6 +982,8 @@ smtp_session_connect(struct smtp_delivery *dlv,
 	buf_init(&s->in, SMTP_IN_MAX);
 	buf_init(&s->out, SMTP_OUT_HIGH_WATER + 256 * 1024 +
 			      DELIVER_MAX_RCPTS * 1100);
+	/* A 64 KB chunk grows at most 3.2 times, plus a rewritten header. */
+	buf_init(&s->conv, 4 * 65536 + 2 * 256 * 1024);
 	smtp_reply_init(&s->reply);
 	smtp_addr_format(&target->addr, addr, sizeof(addr));
 	str_format(s->peer, sizeof(s->peer), "%s[%s]:%u", target->host, addr,

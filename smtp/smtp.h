@@ -130,6 +130,7 @@ struct smtp_delivery {
 	unsigned sessions;		/* sessions that got a greeting */
 	struct smtp_session *sess;
 	bool needs_smtputf8;		/* the envelope is not ASCII */
+	struct smtp_downgrade *downgrade;	/* 8-bit to 7-bit, or NULL */
 	/* The last failure that affects every recipient still undone. */
 	char fail_dsn[DELIVER_DSN_MAX + 1];
 	char fail_text[DELIVER_TEXT_MAX + 1];
@@ -218,6 +219,23 @@ void smtp_content_encode(struct smtp_content *c, const uint8_t *p, size_t n,
 			 struct buf *out);
 /* smtp_content_finish - the line end if missing, then ".\r\n". */
 void smtp_content_finish(struct smtp_content *c, struct buf *out);
+
+/* downgrade.c: 8-bit MIME to quoted-printable (three passes) */
+struct smtp_downgrade;
+struct smtp_downgrade *smtp_downgrade_new(void);
+void smtp_downgrade_free(struct smtp_downgrade **d);
+/* pass 1: the content, in order, then smtp_downgrade_parsed */
+void smtp_downgrade_parse(struct smtp_downgrade *d, const uint8_t *p,
+			  size_t n);
+void smtp_downgrade_parsed(struct smtp_downgrade *d);
+/* pass 2: the content again, then smtp_downgrade_plan (edits; 0: none) */
+void smtp_downgrade_check(struct smtp_downgrade *d, const uint8_t *p,
+			  size_t n);
+size_t smtp_downgrade_plan(struct smtp_downgrade *d);
+/* pass 3: the content once more, converted onto out */
+void smtp_downgrade_feed(struct smtp_downgrade *d, const uint8_t *p, size_t n,
+			 struct buf *out);
+void smtp_downgrade_finish(struct smtp_downgrade *d, struct buf *out);
 
 /* nexthop.c */
 /*

@@ -146,6 +146,29 @@ class RelayhostTest(SmtpBase):
         self.mr.wait_log("to=<a@special.example>, relay=127.0.0.1"
                          "[127.0.0.1]:%d" % other_port)
 
+    def test_8bit_downgraded_for_server_without_8bitmime(self):
+        port = peers.free_port()
+        sink = self.peer(peers.Sink("127.0.0.1", port, "-8", dump=True))
+        self.relay_to(port)
+        self.mr.start()
+        body = ("From: alice@localhost\r\nSubject: caf\u00e9\r\n"
+                "MIME-Version: 1.0\r\n"
+                "Content-Type: text/plain; charset=utf-8\r\n"
+                "Content-Transfer-Encoding: 8bit\r\n\r\n"
+                "\u00e9t\u00e9 = summer\r\n").encode()
+        with smtplib.SMTP("127.0.0.1", self.mr.port("smtp"), timeout=30) as s:
+            s.sendmail("alice@localhost", ["bob@remote.example"], body,
+                       mail_options=["BODY=8BITMIME"])
+        sink.wait_messages(1)
+        dump = sink.dumps()[0]
+        head, _, text = dump.partition(b"\n\n")
+        self.assertIn(b"Content-Transfer-Encoding: quoted-printable", dump)
+        self.assertNotIn(b"Content-Transfer-Encoding: 8bit", dump)
+        self.assertIn(b"=C3=A9t=C3=A9 =3D summer", dump)
+        self.assertNotIn(b"BODY=8BITMIME", head)
+        msg = email.message_from_bytes(dump, policy=email.policy.default)
+        self.assertIn("\u00e9t\u00e9 = summer", msg.get_content())
+
     def test_5xx_bounces_to_sender(self):
         port = peers.free_port()
         self.peer(peers.Sink("127.0.0.1", port, "-f", "RCPT"))

@@ -165,6 +165,129 @@ test_addr_format(void **state)
 	assert_string_equal(text, "2001:db8::9");
 }
 
+/* downgrade - the three passes over in, chunk octets at a time */
+static size_t
+downgrade(const char *in, size_t chunk, struct buf *out)
+{
+	struct smtp_downgrade *d = smtp_downgrade_new();
+	size_t n = strlen(in), i, edits;
+
+	for (i = 0; i < n; i += chunk)
+		smtp_downgrade_parse(d, (const uint8_t *)in + i,
+				     n - i < chunk ? n - i : chunk);
+	smtp_downgrade_parsed(d);
+	for (i = 0; i < n; i += chunk)
+		smtp_downgrade_check(d, (const uint8_t *)in + i,
+				     n - i < chunk ? n - i : chunk);
+	edits = smtp_downgrade_plan(d);
+	for (i = 0; i < n; i += chunk)
+		smtp_downgrade_feed(d, (const uint8_t *)in + i,
+				    n - i < chunk ? n - i : chunk, out);
+	smtp_downgrade_finish(d, out);
+	smtp_downgrade_free(&d);
+	return edits;
+}
+
+struct downgrade_row {
+	const char *in;
+	const char *out;	/* NULL: unchanged, no edits */
+};
+
+static const struct downgrade_row downgrade_rows[] = {
+	{ "Subject: x\r\n\r\ncaf\xc3\xa9\r\n",
+	  "Subject: x\r\nMIME-Version: 1.0\r\n"
+	  "Content-Transfer-Encoding: quoted-printable\r\n\r\n"
+	  "caf=C3=A9\r\n" },
+	{ "Subject: plain\r\n\r\nascii only\r\n", NULL },
+	{ "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n"
+	  "Content-Transfer-Encoding: 8bit\r\n\r\n"
+	  "\xc3\xa9t\xc3\xa9 = summer \r\n.dot\r\n",
+	  "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n"
+	  "Content-Transfer-Encoding: quoted-printable\r\n\r\n"
+	  "=C3=A9t=C3=A9 =3D summer=20\r\n.dot\r\n" },
+	/* base64 parts and 8-bit headers stay as they are */
+	{ "MIME-Version: 1.0\r\nSubject: \xc3\xa9\r\n"
+	  "Content-Transfer-Encoding: base64\r\n\r\nw6k=\r\n",
+	  NULL },
+	{ "MIME-Version: 1.0\r\n"
+	  "Content-Type: multipart/mixed; boundary=\"b\"\r\n"
+	  "Content-Transfer-Encoding: 8bit\r\n\r\n"
+	  "preamble\r\n--b\r\nContent-Type: text/plain\r\n\r\n"
+	  "seven bit\r\n--b\r\n"
+	  "Content-Type: text/plain; charset=latin1\r\n"
+	  "Content-Transfer-Encoding: 8bit\r\n"
+	  "  (folded comment)\r\n\r\n"
+	  "\xe9\xe9\r\n--b--\r\n",
+	  "MIME-Version: 1.0\r\n"
+	  "Content-Type: multipart/mixed; boundary=\"b\"\r\n"
+	  "Content-Transfer-Encoding: 7bit\r\n\r\n"
+	  "preamble\r\n--b\r\nContent-Type: text/plain\r\n\r\n"
+	  "seven bit\r\n--b\r\n"
+	  "Content-Type: text/plain; charset=latin1\r\n"
+	  "Content-Transfer-Encoding: quoted-printable\r\n\r\n"
+	  "=E9=E9\r\n--b--\r\n" },
+};
+
+/* test_downgrade - the table, whole and one octet at a time */
+static void
+test_downgrade(void **state)
+{
+	size_t i, c;
+	static const size_t chunks[] = { 1, 7, 1 << 20 };
+
+	(void)state;
+	for (i = 0; i < sizeof(downgrade_rows) / sizeof(downgrade_rows[0]);
+	     i++) {
+		const struct downgrade_row *row = &downgrade_rows[i];
+
+		for (c = 0; c < 3; c++) {
+			struct buf out;
+			size_t edits;
+
+			buf_init(&out, 1 << 20);
+			edits = downgrade(row->in, chunks[c], &out);
+			if (row->out == NULL) {
+				assert_int_equal(edits, 0);
+				assert_int_equal(out.len, strlen(row->in));
+				assert_memory_equal(out.data, row->in, out.len);
+			} else {
+				assert_true(edits > 0);
+				assert_int_equal(out.len, strlen(row->out));
+				assert_memory_equal(out.data, row->out, out.len);
+			}
+			buf_deinit(&out);
+		}
+	}
+}
+
+/* test_qp_lines - soft breaks keep every line within 76 octets */
+static void
+test_qp_lines(void **state)
+{
+	char in[4096];
+	struct buf out;
+	size_t i, col = 0;
+
+	(void)state;
+	memcpy(in, "Subject: l\r\n\r\n", 14);
+	for (i = 14; i < 3000; i++)
+		in[i] = (char)(i % 3 == 0 ? 0xe9 : (i % 3 == 1 ? '=' : 'a'));
+	memcpy(in + 3000, "\r\n", 3);
+	buf_init(&out, 1 << 20);
+	assert_true(downgrade(in, 1 << 20, &out) > 0);
+	for (i = 0; i < out.len; i++) {
+		if (out.data[i] == '\r') {
+			assert_true(col <= 76);
+			col = 0;
+			i++;
+			continue;
+		}
+		assert_true(out.data[i] < 0x80);
+		col++;
+	}
+	buf_deinit(&out);
+}
+
 int
 main(void)
 {
@@ -173,6 +296,8 @@ main(void)
 		cmocka_unit_test(test_nexthop_long),
 		cmocka_unit_test(test_content),
 		cmocka_unit_test(test_addr_format),
+		cmocka_unit_test(test_downgrade),
+		cmocka_unit_test(test_qp_lines),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
