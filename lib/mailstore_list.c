@@ -177,6 +177,10 @@ list_keyword_add(struct mailstore_list *list, const char *p, const char *end)
 		return "bad keyword";
 	if (list->keywords[idx] != NULL)
 		return "duplicate keyword letter";
+	/* One spelling per list: letters ascend, as the formatter writes. */
+	for (i = (size_t)idx + 1; i < MAILSTORE_KEYWORDS_MAX; i++)
+		if (list->keywords[i] != NULL)
+			return "keyword letters not ascending";
 	for (i = 0; i < MAILSTORE_KEYWORDS_MAX; i++)
 		if (list->keywords[i] != NULL &&
 		    strlen(list->keywords[i]) == (size_t)(end - p) &&

@@ -11,7 +11,7 @@
  *
  * One record per line, fields separated by one space, LF line ends: the
  * header line, V (UIDVALIDITY), N (UIDNEXT), K (a keyword letter and its
- * name, at most 26), then M (UID, size, vsize, internal date, base name)
+ * name, letters ascending, at most 26), then M (UID, size, vsize, internal date, base name)
  * with UIDs strictly ascending and below UIDNEXT. Numbers are decimal
  * without leading zeros. Anything else makes the file damaged.
  *

@@ -59,6 +59,7 @@ static const struct row rows[] = {
 	{ HDR "K a two words\n", 4, "bad keyword" },
 	{ HDR "K a x\nK a y\n", 5, "duplicate keyword letter" },
 	{ HDR "K a x\nK b X\n", 5, "duplicate keyword" },
+	{ HDR "K c x\nK b y\n", 5, "keyword letters not ascending" },
 	{ HDR "X 1\n", 4, "unknown record" },
 	{ HDR "\n", 4, "unknown record" },
 };
