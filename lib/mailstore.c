@@ -8,8 +8,9 @@
  * mailstore_uidvalidity/uidnext/count/msg/find_uid
  * mailstore_msg_open/set_flags/expunge - one message's file
  * mailstore_keyword_name/index    - keyword letters of a folder
- * mailstore_folder_list/create/delete/rename
  * mailstore_file_reads            - test seam
+ * mailstore_root_fd, mailstore_open_subdir, mailstore_fail - shared with
+ *                                   lib/mailstore_folder.c (folder tree)
  *
  * Ownership: a struct mailstore owns its root descriptor and error buffer;
  * a folder owns its descriptors, messages and names; mailstore_msg
@@ -54,8 +55,6 @@
 #define MAILSTORE_LOCK_POLL_MS 5
 /* Read size when a message file is read for its sizes. */
 #define MAILSTORE_READ_CHUNK (64 * 1024)
-/* The Maildir++ marker file of a folder. */
-#define MAILSTORE_FOLDER_MARKER "maildirfolder"
 
 struct mailstore {
 	char *path;		/* without trailing slashes (but "/") */
@@ -109,6 +108,20 @@ store_fail(char *buf, const char **error_r, const char *fmt, ...)
 	return -1;
 }
 
+/* mailstore_fail - an error in ms's buffer (for the mailstore_* modules) */
+int
+mailstore_fail(struct mailstore *ms, const char **error_r, const char *fmt,
+	       ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(ms->error, MAILSTORE_ERROR_MAX, fmt, ap);
+	va_end(ap);
+	*error_r = ms->error;
+	return -1;
+}
+
 /* mailstore_new - a handle; nothing opened */
 struct mailstore *
 mailstore_new(const char *path)
@@ -145,9 +158,9 @@ mailstore_path(const struct mailstore *ms)
 	return ms->path;
 }
 
-/* store_root - the root descriptor, opened on first use */
-static int
-store_root(struct mailstore *ms, const char **error_r)
+/* mailstore_root_fd - the root descriptor, opened on first use */
+int
+mailstore_root_fd(struct mailstore *ms, const char **error_r)
 {
 	if (ms->root_fd >= 0)
 		return ms->root_fd;
@@ -160,9 +173,9 @@ store_root(struct mailstore *ms, const char **error_r)
 	return ms->root_fd;
 }
 
-/* open_subdir - open (and with create, make) dir name under dirfd */
-static int
-open_subdir(int dirfd, const char *name, bool create)
+/* mailstore_open_subdir - open (with create, make) dir name under dirfd */
+int
+mailstore_open_subdir(int dirfd, const char *name, bool create)
 {
 	int fd = openat(dirfd, name,
 			O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -183,7 +196,7 @@ mailstore_session_lock(struct mailstore *ms, const char *name, int *fd_r,
 		       const char **error_r)
 {
 	struct flock fl;
-	int root = store_root(ms, error_r), fd;
+	int root = mailstore_root_fd(ms, error_r), fd;
 
 	if (root < 0)
 		return -1;
@@ -229,7 +242,7 @@ mailstore_folder_open(struct mailstore *ms, const char *name,
 {
 	struct mailstore_folder *f;
 	char dirname[MAILSTORE_FOLDER_NAME_MAX + 2];
-	int root = store_root(ms, error_r);
+	int root = mailstore_root_fd(ms, error_r);
 	bool inbox = mailstore_folder_name_is_inbox(name);
 	int tmp_fd;
 
@@ -245,7 +258,7 @@ mailstore_folder_open(struct mailstore *ms, const char *name,
 		f->dir_fd = fcntl(root, F_DUPFD_CLOEXEC, 0);
 	} else {
 		snprintf(dirname, sizeof(dirname), ".%s", name);
-		f->dir_fd = open_subdir(root, dirname, false);
+		f->dir_fd = mailstore_open_subdir(root, dirname, false);
 	}
 	if (f->dir_fd < 0) {
 		int saved = errno;
@@ -258,9 +271,9 @@ mailstore_folder_open(struct mailstore *ms, const char *name,
 				  ms->path, strerror(saved));
 	}
 	/* A Maildir may lack tmp/, new/ or cur/ until its first delivery. */
-	f->new_fd = open_subdir(f->dir_fd, "new", true);
-	f->cur_fd = f->new_fd >= 0 ? open_subdir(f->dir_fd, "cur", true) : -1;
-	tmp_fd = f->cur_fd >= 0 ? open_subdir(f->dir_fd, "tmp", true) : -1;
+	f->new_fd = mailstore_open_subdir(f->dir_fd, "new", true);
+	f->cur_fd = f->new_fd >= 0 ? mailstore_open_subdir(f->dir_fd, "cur", true) : -1;
+	tmp_fd = f->cur_fd >= 0 ? mailstore_open_subdir(f->dir_fd, "tmp", true) : -1;
 	if (tmp_fd < 0) {
 		int saved = errno;
 
@@ -1373,226 +1386,4 @@ mailstore_keyword_index(struct mailstore_folder *f, const char *name,
 		rc = -1;
 	close(lock_fd);
 	return rc;
-}
-
-/* folder_dirname - ".NAME" for a valid folder name, or -1 */
-static int
-folder_dirname(struct mailstore *ms, const char *name, char *out,
-	       size_t size, const char **error_r)
-{
-	if (mailstore_folder_name_is_inbox(name))
-		return store_fail(ms->error, error_r,
-				  "INBOX cannot be changed this way");
-	if (!mailstore_folder_name_is_valid(name))
-		return store_fail(ms->error, error_r, "invalid folder name");
-	snprintf(out, size, ".%s", name);
-	return 0;
-}
-
-/* mailstore_folder_list - INBOX and every folder directory */
-int
-mailstore_folder_list(struct mailstore *ms, mailstore_folder_list_fn *cb,
-		      void *ctx, const char **error_r)
-{
-	int root = store_root(ms, error_r), fd;
-	struct dirent *de;
-	DIR *d;
-
-	if (root < 0)
-		return -1;
-	if (cb(ctx, "INBOX") != 0)
-		return 0;
-	fd = fcntl(root, F_DUPFD_CLOEXEC, 0);
-	if (fd < 0 || lseek(fd, 0, SEEK_SET) < 0 ||
-	    (d = fdopendir(fd)) == NULL) {
-		int saved = errno;
-
-		if (fd >= 0)
-			close(fd);
-		return store_fail(ms->error, error_r, "readdir %s: %s",
-				  ms->path, strerror(saved));
-	}
-	while ((de = readdir(d)) != NULL) {
-		struct stat st;
-
-		if (de->d_name[0] != '.' ||
-		    !mailstore_folder_name_is_valid(de->d_name + 1))
-			continue;
-		if (de->d_type != DT_DIR &&
-		    (de->d_type != DT_UNKNOWN ||
-		     fstatat(root, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-		     !S_ISDIR(st.st_mode)))
-			continue;
-		if (cb(ctx, de->d_name + 1) != 0)
-			break;
-	}
-	closedir(d);
-	return 0;
-}
-
-/* mailstore_folder_create - a new folder directory */
-int
-mailstore_folder_create(struct mailstore *ms, const char *name,
-			const char **error_r)
-{
-	char dirname[MAILSTORE_FOLDER_NAME_MAX + 2];
-	static const char *const subs[] = { "cur", "new", "tmp" };
-	int root = store_root(ms, error_r), fd, mfd;
-	size_t i;
-
-	if (root < 0 ||
-	    folder_dirname(ms, name, dirname, sizeof(dirname), error_r) < 0)
-		return -1;
-	if (mkdirat(root, dirname, MAILSTORE_DIR_MODE) < 0)
-		return store_fail(ms->error, error_r, "%s",
-				  errno == EEXIST ? "folder exists"
-						  : strerror(errno));
-	fd = open_subdir(root, dirname, false);
-	if (fd < 0)
-		return store_fail(ms->error, error_r, "open %s: %s", dirname,
-				  strerror(errno));
-	for (i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
-		if (mkdirat(fd, subs[i], MAILSTORE_DIR_MODE) < 0 &&
-		    errno != EEXIST) {
-			int saved = errno;
-
-			close(fd);
-			return store_fail(ms->error, error_r,
-					  "mkdir %s/%s: %s", dirname, subs[i],
-					  strerror(saved));
-		}
-	}
-	mfd = openat(fd, MAILSTORE_FOLDER_MARKER,
-		     O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
-		     MAILSTORE_FILE_MODE);
-	if (mfd >= 0)
-		close(mfd);
-	close(fd);
-	return 0;
-}
-
-/* dir_empty_files - unlink every non-directory entry of dirfd */
-static int
-dir_empty_files(int dirfd)
-{
-	int fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
-	struct dirent *de;
-	DIR *d;
-	int rc = 0;
-
-	if (fd < 0 || lseek(fd, 0, SEEK_SET) < 0 ||
-	    (d = fdopendir(fd)) == NULL) {
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	while ((de = readdir(d)) != NULL) {
-		if (de->d_type == DT_DIR)
-			continue;
-		if (unlinkat(dirfd, de->d_name, 0) < 0 && errno != ENOENT &&
-		    errno != EISDIR)
-			rc = -1;
-	}
-	closedir(d);
-	return rc;
-}
-
-/* mailstore_folder_delete - remove a folder and its messages */
-int
-mailstore_folder_delete(struct mailstore *ms, const char *name,
-			const char **error_r)
-{
-	char dirname[MAILSTORE_FOLDER_NAME_MAX + 2], trash[64];
-	static const char *const subs[] = { "cur", "new", "tmp" };
-	int root = store_root(ms, error_r), fd;
-	struct timespec ts;
-	size_t i;
-
-	if (root < 0 ||
-	    folder_dirname(ms, name, dirname, sizeof(dirname), error_r) < 0)
-		return -1;
-	/* Out of sight first (a name no folder can have), then emptied. */
-	clock_gettime(CLOCK_REALTIME, &ts);
-	snprintf(trash, sizeof(trash), "..deleted.%lld.%ld.%ld",
-		 (long long)ts.tv_sec, ts.tv_nsec, (long)getpid());
-	if (renameat2(root, dirname, root, trash, RENAME_NOREPLACE) < 0)
-		return store_fail(ms->error, error_r, "%s",
-				  errno == ENOENT ? "no such folder"
-						  : strerror(errno));
-	fd = open_subdir(root, trash, false);
-	if (fd < 0)
-		return store_fail(ms->error, error_r, "open %s: %s", trash,
-				  strerror(errno));
-	for (i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
-		int sfd = open_subdir(fd, subs[i], false);
-
-		if (sfd < 0)
-			continue;
-		(void)dir_empty_files(sfd);
-		close(sfd);
-		(void)unlinkat(fd, subs[i], AT_REMOVEDIR);
-	}
-	(void)dir_empty_files(fd);
-	close(fd);
-	if (unlinkat(root, trash, AT_REMOVEDIR) < 0)
-		return store_fail(ms->error, error_r,
-				  "remove %s/%s: %s (left behind)", ms->path,
-				  trash, strerror(errno));
-	return 0;
-}
-
-/* mailstore_folder_rename - a folder and its subfolders */
-int
-mailstore_folder_rename(struct mailstore *ms, const char *from,
-			const char *to, const char **error_r)
-{
-	char src[MAILSTORE_FOLDER_NAME_MAX + 2], dst[MAILSTORE_FOLDER_NAME_MAX + 2];
-	int root = store_root(ms, error_r), fd;
-	size_t src_len, dst_len;
-	struct dirent *de;
-	DIR *d;
-
-	if (root < 0 || folder_dirname(ms, from, src, sizeof(src), error_r) < 0 ||
-	    folder_dirname(ms, to, dst, sizeof(dst), error_r) < 0)
-		return -1;
-	src_len = strlen(src);
-	dst_len = strlen(dst);
-	if (strncmp(dst, src, src_len) == 0 && dst[src_len] == '.')
-		return store_fail(ms->error, error_r,
-				  "cannot move a folder into itself");
-	if (renameat2(root, src, root, dst, RENAME_NOREPLACE) < 0)
-		return store_fail(ms->error, error_r, "%s",
-				  errno == ENOENT   ? "no such folder"
-				  : errno == EEXIST ? "folder exists"
-						    : strerror(errno));
-	/* Then the subfolders, ".from.x" -> ".to.x". */
-	fd = fcntl(root, F_DUPFD_CLOEXEC, 0);
-	if (fd < 0 || lseek(fd, 0, SEEK_SET) < 0 ||
-	    (d = fdopendir(fd)) == NULL) {
-		if (fd >= 0)
-			close(fd);
-		return store_fail(ms->error, error_r,
-				  "readdir %s: %s (subfolders not renamed)",
-				  ms->path, strerror(errno));
-	}
-	while ((de = readdir(d)) != NULL) {
-		char child[MAILSTORE_FILENAME_MAX + 1];
-		size_t rest;
-		int n;
-
-		if (strncmp(de->d_name, src, src_len) != 0 ||
-		    de->d_name[src_len] != '.')
-			continue;
-		rest = strlen(de->d_name + src_len);
-		if (dst_len + rest > MAILSTORE_FILENAME_MAX)
-			continue;
-		n = snprintf(child, sizeof(child), "%s%s", dst,
-			     de->d_name + src_len);
-		if (n < 0 || (size_t)n >= sizeof(child))
-			continue;
-		(void)renameat2(root, de->d_name, root, child,
-				RENAME_NOREPLACE);
-	}
-	closedir(d);
-	return 0;
 }

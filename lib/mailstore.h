@@ -194,6 +194,8 @@ int mailstore_keyword_index(struct mailstore_folder *f, const char *name,
 			    bool create, unsigned *idx_r,
 			    const char **error_r);
 
+/* lib/mailstore_folder.c: the folder tree. */
+
 /*
  * mailstore_folder_list_fn - one folder of mailstore_folder_list (name
  * valid during the call only). Return 0 to go on.
@@ -230,6 +232,27 @@ int mailstore_folder_delete(struct mailstore *ms, const char *name,
  */
 int mailstore_folder_rename(struct mailstore *ms, const char *from,
 			    const char *to, const char **error_r);
+
+/*
+ * mailstore_root_fd - the Maildir root's descriptor, opened on first use
+ * and owned by ms; -1 with *error_r when it cannot be opened. For the
+ * mailstore_* modules.
+ */
+int mailstore_root_fd(struct mailstore *ms, const char **error_r);
+
+/*
+ * mailstore_open_subdir - open directory name under dirfd (O_NOFOLLOW),
+ * with create making it first (mode 0700) when missing. Returns the
+ * descriptor, or -1 with errno set. For the mailstore_* modules.
+ */
+int mailstore_open_subdir(int dirfd, const char *name, bool create);
+
+/*
+ * mailstore_fail - format an error into ms's buffer, point *error_r at it
+ * and return -1. For the mailstore_* modules.
+ */
+int mailstore_fail(struct mailstore *ms, const char **error_r,
+		   const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /*
  * mailstore_file_reads - how many message files this folder handle has

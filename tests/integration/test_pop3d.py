@@ -475,6 +475,18 @@ class Pop3Test(unittest.TestCase):
         self.assertEqual(lines, [b"-ERR Unknown command."] * 18 +
                          [b"-ERR Too many bad commands."])
 
+    def test_pop3s_closes_until_tls(self):
+        # pop3d_tls_wrappermode (the pop3s service) without lib/tls: the
+        # connection is closed at once rather than left hanging.
+        s = socket.create_connection(("127.0.0.1", self.mr.port("pop3s")),
+                                     timeout=READ_TIMEOUT_S)
+        self.addCleanup(s.close)
+        try:
+            self.assertEqual(s.recv(100), b"")
+        except ConnectionResetError:
+            pass
+        self.mr.wait_log("pop3d_tls_wrappermode: TLS is not available yet")
+
     @unittest.skipIf(FETCHMAIL is None, "no fetchmail")
     def test_fetchmail(self):
         md = self.add_user("fred")
