@@ -391,14 +391,37 @@ list_new_uidvalidity(uint32_t old)
 	return now == 0 ? 1 : now;
 }
 
-/* folder_reset_list - a fresh empty list with a new UIDVALIDITY */
+/*
+ * folder_reset_list - a fresh empty list with a new UIDVALIDITY. The lock
+ * file holds the last UIDVALIDITY given (decimal text): a lost or damaged
+ * list may have taken the old one with it, and the new one must be
+ * greater (RFC 3501 2.3.1.1), even within the same second.
+ */
 static void
-folder_reset_list(struct mailstore_folder *f)
+folder_reset_list(struct mailstore_folder *f, int lock_fd)
 {
+	char text[16];
+	ssize_t n = pread(lock_fd, text, sizeof(text) - 1, 0);
+	uint64_t hint = 0;
+	ssize_t i;
+
+	for (i = 0; i < n && text[i] >= '0' && text[i] <= '9'; i++) {
+		hint = hint * 10 + (uint64_t)(text[i] - '0');
+		if (hint >= UINT32_MAX) {
+			hint = 0;
+			break;
+		}
+	}
+	if (hint > f->uidvalidity)
+		f->uidvalidity = (uint32_t)hint;
 	msgs_clear(f);
 	keywords_clear(f);
 	f->uidvalidity = list_new_uidvalidity(f->uidvalidity);
 	f->uidnext = 1;
+	n = snprintf(text, sizeof(text), "%u\n", (unsigned)f->uidvalidity);
+	/* A hint only: a failure to keep it is not an error. */
+	if (pwrite(lock_fd, text, (size_t)n, 0) == n)
+		(void)ftruncate(lock_fd, n);
 }
 
 /* msgs_from_list - replace the messages by the list's, keeping state */
@@ -476,12 +499,42 @@ list_is_known(const struct mailstore_folder *f, const struct stat *st)
 }
 
 /*
- * list_refresh - read the list file when it changed since we last saw it.
- * Sets *dirty_r when the list must be written (missing, damaged).
+ * list_salvage_uidvalidity - the number of a "\nV N\n" record in a
+ * damaged list, or 0
+ */
+static uint32_t
+list_salvage_uidvalidity(const struct buf *data)
+{
+	const char *p = (const char *)data->data, *end = p + data->len;
+	uint64_t v = 0;
+
+	while (p != NULL && p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+
+		if (nl == NULL || end - nl < 4)
+			return 0;
+		p = nl + 1;
+		if (p[0] == 'V' && p[1] == ' ') {
+			for (p += 2; p < end && *p >= '0' && *p <= '9'; p++) {
+				v = v * 10 + (uint64_t)(*p - '0');
+				if (v >= UINT32_MAX)
+					return 0;
+			}
+			return p < end && *p == '\n' ? (uint32_t)v : 0;
+		}
+	}
+	return 0;
+}
+
+/*
+ * list_refresh - read the list file when it changed since we last saw it
+ * (lock_fd: the list lock, held). Sets *dirty_r when the list must be
+ * written (missing, damaged).
  */
 static int
-list_refresh(struct mailstore_folder *f, struct mailstore_sync_result *res,
-	     bool *dirty_r, const char **error_r)
+list_refresh(struct mailstore_folder *f, int lock_fd,
+	     struct mailstore_sync_result *res, bool *dirty_r,
+	     const char **error_r)
 {
 	struct mailstore_list list;
 	struct mailstore_list_error lerr;
@@ -503,7 +556,7 @@ list_refresh(struct mailstore_folder *f, struct mailstore_sync_result *res,
 				 "UIDVALIDITY",
 				 f->ms->path, f->name);
 		}
-		folder_reset_list(f);
+		folder_reset_list(f, lock_fd);
 		f->loaded = false;
 		*dirty_r = true;
 		return 0;
@@ -546,9 +599,16 @@ list_refresh(struct mailstore_folder *f, struct mailstore_sync_result *res,
 	}
 	if (fd >= 0)
 		close(fd);
+	if (rc < 0) {
+		/* The V record may have survived the damage. */
+		uint32_t old = list_salvage_uidvalidity(&data);
+
+		if (old > f->uidvalidity)
+			f->uidvalidity = old;
+	}
 	buf_deinit(&data);
 	if (rc < 0) {
-		folder_reset_list(f);
+		folder_reset_list(f, lock_fd);
 		res->rebuilt = true;
 		snprintf(res->warning, sizeof(res->warning),
 			 "%s: folder %s: damaged UID list (line %zu: %s); "
@@ -1034,7 +1094,7 @@ sync_move_new(struct mailstore_folder *f, struct mailstore_sync_result *res)
 
 /* sync_locked - the sync, with the list lock held */
 static int
-sync_locked(struct mailstore_folder *f, unsigned flags,
+sync_locked(struct mailstore_folder *f, int lock_fd, unsigned flags,
 	    struct mailstore_sync_result *res, const char **error_r)
 {
 	struct scan sc;
@@ -1042,7 +1102,7 @@ sync_locked(struct mailstore_folder *f, unsigned flags,
 	size_t i, kept;
 	int rc = -1;
 
-	if (list_refresh(f, res, &dirty, error_r) < 0)
+	if (list_refresh(f, lock_fd, res, &dirty, error_r) < 0)
 		return -1;
 	memset(&sc, 0, sizeof(sc));
 	sc.f = f;
@@ -1102,7 +1162,7 @@ mailstore_sync(struct mailstore_folder *f, unsigned flags,
 	lock_fd = list_lock(f, error_r);
 	if (lock_fd < 0)
 		return -1;
-	rc = sync_locked(f, flags, res, error_r);
+	rc = sync_locked(f, lock_fd, flags, res, error_r);
 	close(lock_fd);
 	return rc;
 }
@@ -1366,7 +1426,7 @@ mailstore_keyword_index(struct mailstore_folder *f, const char *name,
 		return -1;
 	memset(&res, 0, sizeof(res));
 	/* Another process may have given it a letter meanwhile. */
-	if (list_refresh(f, &res, &dirty, error_r) < 0) {
+	if (list_refresh(f, lock_fd, &res, &dirty, error_r) < 0) {
 		rc = -1;
 	} else if ((idx = keyword_find(f, name)) >= 0) {
 		*idx_r = (unsigned)idx;

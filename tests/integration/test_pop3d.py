@@ -313,6 +313,43 @@ class Pop3Test(unittest.TestCase):
                          [x.split()[1] for x in second[1:]])
         p.quit()
 
+    def test_snapshot_and_damaged_list(self):
+        md = self.add_user("sam")
+        self.deliver("sam", md, [b"Subject: 1\r\n\r\none\r\n"])
+        c = self.raw("sam")
+        stat = c.cmd(b"STAT")
+        self.assertTrue(stat.startswith(b"+OK 1 "))
+        c.send(b"UIDL\r\n")
+        self.assertEqual(c.line(), b"+OK")
+        uidl = c.block()
+        # Mail arriving during the session changes nothing in it.
+        self.deliver("sam", md, [b"Subject: 2\r\n\r\ntwo\r\n"])
+        self.assertEqual(c.cmd(b"STAT"), stat)
+        self.assertEqual(c.cmd(b"RETR 2"), b"-ERR There's no message 2.")
+        self.assertEqual(c.cmd(b"QUIT"), b"+OK Logging out.")
+        c = self.raw("sam")
+        self.assertTrue(c.cmd(b"STAT").startswith(b"+OK 2 "))
+        c.send(b"UIDL\r\n")
+        self.assertEqual(c.line(), b"+OK")
+        self.assertTrue(c.block().startswith(uidl[:-3]))
+        self.assertEqual(c.cmd(b"QUIT"), b"+OK Logging out.")
+        # A damaged UID list: rebuilt with a new UIDVALIDITY and logged;
+        # every message is still there, under new unique-ids.
+        with open(os.path.join(md, "mailroom-uidlist"), "r+b") as f:
+            f.seek(20)
+            f.write(b"garbage")
+        c = self.raw("sam")
+        self.assertTrue(c.cmd(b"STAT").startswith(b"+OK 2 "))
+        c.send(b"UIDL\r\n")
+        self.assertEqual(c.line(), b"+OK")
+        after = c.block()
+        self.assertNotEqual(after.split(b"\r\n")[0], uidl.split(b"\r\n")[0])
+        self.assertEqual(c.cmd(b"QUIT"), b"+OK Logging out.")
+        self.assertRegex(self.mr.log(), r"warning: .*/sam/Maildir: folder "
+                         r"INBOX: damaged UID list \(line 2: bad "
+                         r"UIDVALIDITY record\); rebuilt with UIDVALIDITY "
+                         r"\d+")
+
     def test_dele_rset_quit_and_drop(self):
         md = self.add_user("dora")
         self.deliver("dora", md, [b"Subject: %d\r\n\r\nx\r\n" % i

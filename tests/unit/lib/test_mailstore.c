@@ -404,6 +404,34 @@ test_lost_list(void **state)
 	assert_non_null(strstr(res.warning, "UID list disappeared"));
 	assert_true(mailstore_uidvalidity(f) > validity);
 	assert_int_equal(mailstore_count(f), 1);
+	validity = mailstore_uidvalidity(f);
+	mailstore_folder_free(&f);
+	mailstore_free(&ms);
+
+	/* A new handle, the same second, the V record damaged: the new
+	 * UIDVALIDITY still differs (the file's mtime bounds the old). */
+	p = path(&fx, MAILSTORE_LIST_FILE);
+	{
+		int fd = open(p, O_WRONLY);
+
+		assert_true(fd >= 0);
+		assert_int_equal(pwrite(fd, "garbage", 7, 20), 7);
+		close(fd);
+	}
+	mem_free(&p);
+	f = open_inbox(&ms, &fx, 0, &res);
+	assert_true(res.rebuilt);
+	assert_true(mailstore_uidvalidity(f) > validity);
+	validity = mailstore_uidvalidity(f);
+	mailstore_folder_free(&f);
+	mailstore_free(&ms);
+
+	/* Lost, with a new handle: the directory's mtime bounds the old. */
+	p = path(&fx, MAILSTORE_LIST_FILE);
+	assert_int_equal(unlink(p), 0);
+	mem_free(&p);
+	f = open_inbox(&ms, &fx, 0, &res);
+	assert_true(mailstore_uidvalidity(f) > validity);
 	mailstore_folder_free(&f);
 	mailstore_free(&ms);
 	testlib_rmtree(fx.dir);
