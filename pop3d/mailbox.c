@@ -273,7 +273,7 @@ update_done(void *arg)
 	struct pop3d_session *s = job->s;
 
 	s->job = NULL;
-	s->deleted_count = job->expunged;
+	s->removed_count = job->expunged;
 	if (job->res.warning[0] != '\0')
 		log_warn("%s", job->res.warning);
 	if (job->failed > 0) {

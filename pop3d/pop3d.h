@@ -107,7 +107,8 @@ struct pop3d_session {
 	unsigned bad_commands;
 	unsigned auth_failures;
 	struct pop3d_job *job;		/* running worker job */
-	bool peer_gone;			/* EOF while a job ran */
+	bool input_eof;			/* the client sends no more */
+	bool peer_gone;			/* output cannot be delivered */
 	const char *close_reason;	/* for the Disconnected line */
 
 	/* TRANSACTION: the mailbox as it was at login. */
@@ -116,7 +117,8 @@ struct pop3d_session {
 	int lock_fd;
 	bool *deleted;
 	size_t msg_count;
-	size_t deleted_count;
+	size_t deleted_count;		/* marked now */
+	size_t removed_count;		/* removed at QUIT */
 	uint64_t total_vsize;		/* all messages at login */
 
 	/* The output generator. */

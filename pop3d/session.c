@@ -71,7 +71,7 @@ session_log_disconnect(struct pop3d_session *s)
 			 "retr=%u/%llu, del=%zu/%zu, size=%llu",
 			 s->user, reason, s->top_count,
 			 (unsigned long long)s->top_bytes, s->retr_count,
-			 (unsigned long long)s->retr_bytes, s->deleted_count,
+			 (unsigned long long)s->retr_bytes, s->removed_count,
 			 s->msg_count, (unsigned long long)s->total_vsize);
 	} else if (s->auth_failures > 0) {
 		log_info("Disconnected (auth failed, %u attempts): %s: "
@@ -150,7 +150,7 @@ session_update_interest(struct pop3d_session *s)
 
 	if (s->out.len > 0 || s->gen != POP3D_GEN_NONE)
 		events |= EVENT_WRITE;
-	if (session_wants_input(s) && buf_room(&s->in) > 0)
+	if (session_wants_input(s) && !s->input_eof && buf_room(&s->in) > 0)
 		events |= EVENT_READ;
 	event_io_set(s->io, events);
 }
@@ -212,26 +212,38 @@ session_has_line(const struct pop3d_session *s)
 	       memchr(s->in.data, '\n', s->in.len) != NULL;
 }
 
-/* session_settle - after input was handled: flush, close or wait */
+/*
+ * session_settle - after input was handled: flush, close or wait. eof:
+ * the client will send nothing more; what it sent before is still
+ * answered (a client may half-close after its last command), then the
+ * session ends.
+ */
 static void
 session_settle(struct pop3d_session *s, bool eof)
 {
 	int round;
 
+	if (eof)
+		s->input_eof = true;
 	if (s->job != NULL) {
 		/* The worker owns part of the session: wait for it. */
-		if (eof)
+		if (!s->peer_gone && session_flush(s) < 0)
 			s->peer_gone = true;
-		if (s->peer_gone || session_flush(s) < 0) {
-			s->peer_gone = true;
+		if (s->peer_gone)
 			event_io_set(s->io, 0);
-		} else {
+		else
 			session_update_interest(s);
-		}
+		return;
+	}
+	if (s->peer_gone) {
+		session_free(s);
 		return;
 	}
 	for (round = 0;; round++) {
-		if (session_flush(s) < 0 || eof) {
+		if (s->input_eof && session_wants_input(s) &&
+		    !session_has_line(s))
+			pop3d_session_close_after_reply(s, "Connection closed");
+		if (session_flush(s) < 0) {
 			session_free(s);
 			return;
 		}
@@ -242,8 +254,7 @@ session_settle(struct pop3d_session *s, bool eof)
 		/* The client took it all: refill now rather than after
 		 * another trip through epoll, a few times at most. */
 		if (round >= 2 || s->out.len > 0 ||
-		    (s->gen == POP3D_GEN_NONE &&
-		     !session_has_line(s)))
+		    (s->gen == POP3D_GEN_NONE && !session_has_line(s)))
 			break;
 		session_process(s);
 	}
@@ -270,7 +281,7 @@ session_on_io(void *ctx, int fd, unsigned revents)
 	bool eof = false;
 
 	if ((revents & (EVENT_READ | EVENT_HUP | EVENT_ERROR)) &&
-	    s->state != POP3D_STATE_CLOSING) {
+	    s->state != POP3D_STATE_CLOSING && !s->input_eof) {
 		size_t room = buf_room(&s->in);
 
 		if (room > 0) {
@@ -290,8 +301,7 @@ session_on_io(void *ctx, int fd, unsigned revents)
 	}
 	if (s->job == NULL && s->state != POP3D_STATE_BUSY)
 		session_process(s);
-	/* A client that half-closed after QUIT still gets its answers. */
-	session_settle(s, eof && s->state != POP3D_STATE_CLOSING);
+	session_settle(s, eof);
 }
 
 /* session_on_timeout - the client did nothing for pop3d_timeout */

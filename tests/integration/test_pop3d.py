@@ -493,6 +493,21 @@ class Pop3Test(unittest.TestCase):
         self.assertEqual(c.line(), b"+OK Logging out.")
         self.assertTrue(c.closed())
 
+        # A client that half-closes after its commands gets every answer;
+        # without QUIT nothing is deleted.
+        c = self.raw()
+        c.send(b"USER pia\r\nPASS secret\r\nDELE 1\r\nSTAT\r\n")
+        c.sock.shutdown(socket.SHUT_WR)
+        self.assertEqual([c.line() for _ in range(4)],
+                         [b"+OK", b"+OK Logged in.",
+                          b"+OK Marked to be deleted.",
+                          b"+OK 1 %d" % vsize(datas[1])])
+        self.assertTrue(c.closed())
+        mrtest.wait_for(lambda: "pop3(pia): Disconnected: Connection closed "
+                        "top=0/0, retr=0/0, del=0/2" in self.mr.log(),
+                        what="disconnect line")
+        self.assertEqual(len(self.files(md)), 2)
+
         # RFC 2449: 255 octets per command; longer gets -ERR, the
         # session goes on; a huge line is answered once.
         c = self.raw("pia")
@@ -556,6 +571,27 @@ class Pop3Test(unittest.TestCase):
         # fetchmail deletes what it fetched (no "keep").
         self.assertEqual(self.files(md), [])
         self.assertIn("5 messages for fred", r.stdout + r.stderr)
+
+
+class Pop3TimeoutTest(mrtest.InstanceTest):
+    """pop3d_timeout: an idle session is told and closed."""
+
+    def test_idle_timeout(self):
+        if not os.path.exists(os.path.join(mrtest.LIBEXEC, "pop3d")):
+            self.skipTest("no pop3d binary")
+        self.mr.configure(pop3d_timeout="1s")
+        self.mr.mailroom("user", "add", "tim", input="secret\n",
+                         check=True)
+        self.mr.start()
+        c = Raw(self.mr.port("pop3"))
+        self.addCleanup(c.close)
+        self.assertEqual(c.line(), b"+OK mailroom ready.")
+        self.assertEqual(c.cmd(b"USER tim"), b"+OK")
+        self.assertEqual(c.cmd(b"PASS secret"), b"+OK Logged in.")
+        self.assertEqual(c.line(), b"-ERR Disconnected for inactivity.")
+        self.assertTrue(c.closed())
+        self.mr.wait_log("pop3(tim): Disconnected: Disconnected for "
+                         "inactivity top=0/0, retr=0/0, del=0/0, size=0")
 
 
 if __name__ == "__main__":
