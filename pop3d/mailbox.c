@@ -73,7 +73,15 @@ job_error(struct pop3d_job *job, const char *error)
 	snprintf(job->error, sizeof(job->error), "%s", error);
 }
 
-/* auth_work - auth worker: the password check and the user's Maildir */
+/*
+ * auth_work - auth worker: the password check and the user's Maildir.
+ * XXX: on their error paths (a damaged users table, a Berkeley DB error)
+ * lib/users and lib/dict format texts with log_safe_str and may log, from
+ * this thread. That is memory-safe (log lines are built on the stack,
+ * log_safe's slot index is taken modulo its size) but a text may come out
+ * garbled if the loop thread logs at the same moment. Remove when lib/log
+ * gets per-thread log_safe slots.
+ */
 static void
 auth_work(void *arg)
 {
