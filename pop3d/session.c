@@ -1,0 +1,417 @@
+/*
+ * session.c - one POP3 session: I/O, framing, replies, timeouts, logging.
+ *
+ * pop3d_session_accept (a new connection), pop3d_reply (queue a reply
+ * line), pop3d_session_close_after_reply, pop3d_session_resume (a worker
+ * job or a delay is over).
+ *
+ * Untrusted input: everything read from the client. The input buffer is
+ * bounded (POP3D_IN_MAX); lines are framed by lib/pop3_cmd (at most
+ * POP3_SASL_LINE_MAX octets; longer ones are answered -ERR and dropped).
+ * Pipelined commands are answered in order (RFC 2449 6.6) and the output
+ * is flushed when the input holds no complete command; while more than
+ * POP3D_OUT_HIGH_WATER octets wait for the client, no command runs. A
+ * session that does nothing for pop3d_timeout is closed (RFC 1939 3: at
+ * least 10 minutes); sending a long RETR counts as activity.
+ */
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "lib/log.h"
+#include "lib/mem.h"
+#include "lib/params.h"
+#include "pop3d/pop3d.h"
+
+/* pop3d_reply - append one reply line (CR LF added) */
+void
+pop3d_reply(struct pop3d_session *s, const char *fmt, ...)
+{
+	char line[POP3D_REPLY_MAX];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line) - 2, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		log_panic("pop3d_reply: bad format");
+	if ((size_t)n > sizeof(line) - 3)
+		n = (int)sizeof(line) - 3;
+	line[n++] = '\r';
+	line[n++] = '\n';
+	/* Commands run only below the high-water mark, far below the
+	 * maximum: hitting it would be our bug. */
+	buf_append(&s->out, line, (size_t)n);
+}
+
+/* pop3d_session_close_after_reply - finish once the output is flushed */
+void
+pop3d_session_close_after_reply(struct pop3d_session *s, const char *reason)
+{
+	s->state = POP3D_STATE_CLOSING;
+	if (s->close_reason == NULL)
+		s->close_reason = reason;
+}
+
+/* session_log_disconnect - Dovecot-style summary of the session */
+static void
+session_log_disconnect(struct pop3d_session *s)
+{
+	const char *reason = s->close_reason != NULL ? s->close_reason
+						     : "Connection closed";
+
+	if (s->logged_in) {
+		log_info("pop3(%s): Disconnected: %s top=%u/%llu, "
+			 "retr=%u/%llu, del=%zu/%zu, size=%llu",
+			 s->user, reason, s->top_count,
+			 (unsigned long long)s->top_bytes, s->retr_count,
+			 (unsigned long long)s->retr_bytes, s->removed_count,
+			 s->msg_count, (unsigned long long)s->total_vsize);
+	} else if (s->auth_failures > 0) {
+		log_info("Disconnected (auth failed, %u attempts): %s: "
+			 "user=<%s>, method=%s, rip=%s, lip=%s",
+			 s->auth_failures, reason,
+			 log_safe_str(s->user != NULL ? s->user : ""),
+			 s->method != NULL ? s->method : "USER", s->addr,
+			 s->local_addr);
+	} else {
+		log_info("Disconnected (no auth attempts): %s: rip=%s, lip=%s",
+			 reason, s->addr, s->local_addr);
+	}
+}
+
+/* session_free - close the connection and release everything */
+static void
+session_free(struct pop3d_session *s)
+{
+	struct server *srv = s->pd->srv;
+
+	MR_ASSERT(s->job == NULL);
+	session_log_disconnect(s);
+	pop3d_gen_stop(s);
+	pop3d_mailbox_close(s);
+	event_io_remove(&s->io);
+	event_timer_remove(&s->timer);
+	event_timer_remove(&s->delay);
+	close(s->fd);
+	buf_deinit(&s->in);
+	buf_deinit(&s->out);
+	buf_deinit(&s->msg_buf);
+	mem_free(&s->user);
+	mem_free(&s);
+	server_session_closed(srv);
+}
+
+/* session_flush - write pending output; -1 when the peer is gone */
+static int
+session_flush(struct pop3d_session *s)
+{
+	while (s->out.len > 0) {
+		ssize_t w = send(s->fd, s->out.data, s->out.len, MSG_NOSIGNAL);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return 0;
+			if (s->close_reason == NULL)
+				s->close_reason = "Connection closed";
+			return -1;
+		}
+		buf_consume(&s->out, (size_t)w);
+		/* A client reading a long answer is not idle. */
+		event_timer_reset(s->timer,
+				  (uint64_t)param_pop3d_timeout * 1000);
+	}
+	return 0;
+}
+
+/* session_wants_input - whether commands may be read now */
+static bool
+session_wants_input(const struct pop3d_session *s)
+{
+	return (s->state == POP3D_STATE_AUTH ||
+		s->state == POP3D_STATE_SASL ||
+		s->state == POP3D_STATE_TRANSACTION) &&
+	       s->gen == POP3D_GEN_NONE && s->out.len < POP3D_OUT_HIGH_WATER;
+}
+
+/* session_update_interest - read while we can act, write while pending */
+static void
+session_update_interest(struct pop3d_session *s)
+{
+	unsigned events = 0;
+
+	if (s->out.len > 0 || s->gen != POP3D_GEN_NONE)
+		events |= EVENT_WRITE;
+	if (session_wants_input(s) && !s->input_eof && buf_room(&s->in) > 0)
+		events |= EVENT_READ;
+	event_io_set(s->io, events);
+}
+
+/* session_line - one framed line in the current state */
+static void
+session_line(struct pop3d_session *s, const uint8_t *line, size_t len,
+	     unsigned flags)
+{
+	if (flags & POP3_LINE_TOO_LONG) {
+		if (s->state == POP3D_STATE_SASL) {
+			s->state = POP3D_STATE_AUTH;
+			pop3d_reply(s, "-ERR Authentication failed: "
+				       "response too long.");
+		} else {
+			pop3d_reply(s, "-ERR Line too long.");
+		}
+		pop3d_bad_command(s);
+		return;
+	}
+	if (s->state == POP3D_STATE_SASL)
+		pop3d_sasl_response(s, line, len);
+	else
+		pop3d_command(s, line, len);
+}
+
+/* session_process - answer buffered commands and feed the generator */
+static void
+session_process(struct pop3d_session *s)
+{
+	const uint8_t *line;
+	size_t len;
+	unsigned flags;
+
+	for (;;) {
+		if (s->gen != POP3D_GEN_NONE && !pop3d_gen_fill(s))
+			break;
+		if (!session_wants_input(s))
+			break;
+		if (pop3_line_next(&s->framer, &s->in, &line, &len, &flags) !=
+		    1)
+			break;
+		session_line(s, line, len, flags);
+		pop3_line_consume(&s->framer, &s->in);
+		if (s->bad_commands >= POP3D_BAD_COMMANDS_MAX &&
+		    s->state != POP3D_STATE_CLOSING) {
+			pop3d_reply(s, "-ERR Too many bad commands.");
+			pop3d_session_close_after_reply(s,
+							"Too many bad commands");
+		}
+	}
+}
+
+/* session_has_line - whether a complete line waits in the input */
+static bool
+session_has_line(const struct pop3d_session *s)
+{
+	return session_wants_input(s) && s->in.len > 0 &&
+	       memchr(s->in.data, '\n', s->in.len) != NULL;
+}
+
+/*
+ * session_settle - after input was handled: flush, close or wait. eof:
+ * the client will send nothing more; what it sent before is still
+ * answered (a client may half-close after its last command), then the
+ * session ends.
+ */
+static void
+session_settle(struct pop3d_session *s, bool eof)
+{
+	int round;
+
+	if (eof)
+		s->input_eof = true;
+	if (s->job != NULL) {
+		/* The worker owns part of the session: wait for it. */
+		if (!s->peer_gone && session_flush(s) < 0)
+			s->peer_gone = true;
+		if (s->peer_gone)
+			event_io_set(s->io, 0);
+		else
+			session_update_interest(s);
+		return;
+	}
+	if (s->peer_gone) {
+		session_free(s);
+		return;
+	}
+	for (round = 0;; round++) {
+		if (s->input_eof && session_wants_input(s) &&
+		    !session_has_line(s))
+			pop3d_session_close_after_reply(s, "Connection closed");
+		if (session_flush(s) < 0) {
+			session_free(s);
+			return;
+		}
+		if (s->state == POP3D_STATE_CLOSING && s->out.len == 0) {
+			session_free(s);
+			return;
+		}
+		/* The client took it all: refill now rather than after
+		 * another trip through epoll, a few times at most. */
+		if (round >= 2 || s->out.len > 0 ||
+		    (s->gen == POP3D_GEN_NONE && !session_has_line(s)))
+			break;
+		session_process(s);
+	}
+	session_update_interest(s);
+}
+
+/* pop3d_session_resume - a job or a delay ended: go on */
+void
+pop3d_session_resume(struct pop3d_session *s)
+{
+	if (s->peer_gone) {
+		session_free(s);
+		return;
+	}
+	session_process(s);
+	session_settle(s, false);
+}
+
+/* session_on_io - the socket is readable and/or writable */
+static void
+session_on_io(void *ctx, int fd, unsigned revents)
+{
+	struct pop3d_session *s = ctx;
+	bool eof = false;
+
+	if ((revents & (EVENT_READ | EVENT_HUP | EVENT_ERROR)) &&
+	    s->state != POP3D_STATE_CLOSING && !s->input_eof) {
+		size_t room = buf_room(&s->in);
+
+		if (room > 0) {
+			uint8_t *p = buf_reserve(&s->in, room);
+			ssize_t r = recv(fd, p, room, 0);
+
+			if (r > 0) {
+				buf_commit(&s->in, (size_t)r);
+				event_timer_reset(
+					s->timer,
+					(uint64_t)param_pop3d_timeout * 1000);
+			} else if (r == 0 ||
+				   (errno != EAGAIN && errno != EINTR)) {
+				eof = true;
+			}
+		}
+	}
+	if (s->job == NULL && s->state != POP3D_STATE_BUSY)
+		session_process(s);
+	session_settle(s, eof);
+}
+
+/* session_on_timeout - the client did nothing for pop3d_timeout */
+static void
+session_on_timeout(void *ctx)
+{
+	struct pop3d_session *s = ctx;
+
+	if (s->job != NULL || s->state == POP3D_STATE_BUSY) {
+		event_timer_reset(s->timer,
+				  (uint64_t)param_pop3d_timeout * 1000);
+		return;
+	}
+	s->close_reason = "Disconnected for inactivity";
+	pop3d_gen_stop(s);
+	buf_reset(&s->out);
+	pop3d_reply(s, "-ERR Disconnected for inactivity.");
+	(void)session_flush(s);
+	session_free(s);
+}
+
+/* addr_text - numeric text of an address, v4-mapped shown as v4 */
+static void
+addr_text(const struct sockaddr_storage *ss, socklen_t len, char *out,
+	  size_t size)
+{
+	if (getnameinfo((const struct sockaddr *)ss, len, out, size, NULL, 0,
+			NI_NUMERICHOST) != 0) {
+		snprintf(out, size, "unknown");
+		return;
+	}
+	if (strncmp(out, "::ffff:", 7) == 0 && strchr(out + 7, '.') != NULL)
+		memmove(out, out + 7, strlen(out + 7) + 1);
+}
+
+/* addr_is_loopback - 127.0.0.0/8, ::1 or a v4-mapped 127.x */
+static bool
+addr_is_loopback(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
+
+		return (ntohl(a->sin_addr.s_addr) >> 24) == 127;
+	}
+	if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ss;
+		const uint8_t *b = a->sin6_addr.s6_addr;
+
+		if (IN6_IS_ADDR_LOOPBACK(&a->sin6_addr))
+			return true;
+		return IN6_IS_ADDR_V4MAPPED(&a->sin6_addr) && b[12] == 127;
+	}
+	return false;
+}
+
+/* session_identify - client and local address, loopback or not */
+static void
+session_identify(struct pop3d_session *s)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	snprintf(s->addr, sizeof(s->addr), "unknown");
+	snprintf(s->local_addr, sizeof(s->local_addr), "unknown");
+	if (getpeername(s->fd, (struct sockaddr *)&ss, &len) == 0) {
+		addr_text(&ss, len, s->addr, sizeof(s->addr));
+		/* Until TLS exists only loopback counts as secure, as in
+		 * Dovecot. */
+		s->secure = addr_is_loopback(&ss);
+	}
+	len = sizeof(ss);
+	if (getsockname(s->fd, (struct sockaddr *)&ss, &len) == 0)
+		addr_text(&ss, len, s->local_addr, sizeof(s->local_addr));
+}
+
+/* pop3d_session_accept - a new client */
+void
+pop3d_session_accept(struct server *srv, int fd)
+{
+	struct pop3d *pd = server_ctx(srv);
+	struct pop3d_session *s;
+
+	if (param_pop3d_tls_wrappermode) {
+		/* XXX: pop3s needs lib/tls; until then its connections are
+		 * closed at once (a client waiting for a TLS handshake would
+		 * otherwise hang). Remove when TLS exists. */
+		if (!pd->wrapper_warned)
+			log_warn("pop3d_tls_wrappermode: TLS is not "
+				 "available yet; closing connections");
+		pd->wrapper_warned = true;
+		close(fd);
+		return;
+	}
+	s = mem_alloc(sizeof(*s));
+	s->pd = pd;
+	s->fd = fd;
+	s->lock_fd = -1;
+	s->msg_fd = -1;
+	buf_init(&s->in, POP3D_IN_MAX);
+	buf_init(&s->out, POP3D_OUT_MAX);
+	buf_init(&s->msg_buf, POP3D_READ_CHUNK);
+	pop3_line_init(&s->framer, POP3_SASL_LINE_MAX);
+	s->state = POP3D_STATE_AUTH;
+	session_identify(s);
+	server_session_opened(srv);
+	s->io = event_io_add(server_loop(srv), fd, 0, session_on_io, s);
+	s->timer = event_timer_add(server_loop(srv),
+				   (uint64_t)param_pop3d_timeout * 1000,
+				   session_on_timeout, s);
+	log_debug("connect from %s", s->addr);
+	pop3d_reply(s, "+OK %s ready.", param_mail_name);
+	session_settle(s, false);
+}
