@@ -465,7 +465,7 @@ smtp_delivery_start(struct smtp_agent *agent, uint32_t request_id,
 			smtp_rcpt_final(dlv, r, DELIVER_STATUS_BOUNCED, "5.0.0",
 					"already bounced");
 	}
-	if (smtp_nexthop_parse(req->nexthop, sv->port, &dlv->nh, &error) < 0) {
+	if (nexthop_parse(req->nexthop, sv->port, &dlv->nh, &error) < 0) {
 		char text[DELIVER_TEXT_MAX + 1];
 
 		str_format(text, sizeof(text), "bad next hop \"%s\": %s",

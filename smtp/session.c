@@ -985,7 +985,7 @@ smtp_session_connect(struct smtp_delivery *dlv,
 	/* A 64 KB chunk grows at most 3.2 times, plus a rewritten header. */
 	buf_init(&s->conv, 4 * 65536 + 2 * 256 * 1024);
 	smtp_reply_init(&s->reply);
-	smtp_addr_format(&target->addr, addr, sizeof(addr));
+	nexthop_addr_format(&target->addr, addr, sizeof(addr));
 	str_format(s->peer, sizeof(s->peer), "%s[%s]:%u", target->host, addr,
 		 dlv->nh.port);
 	memset(&ss, 0, sizeof(ss));

@@ -13,7 +13,6 @@
  *   deliver.c   one delivery: next hop, DNS, targets, results, logging
  *   session.c   one SMTP session: connect, EHLO, STARTTLS, transactions
  *   content.c   message content on the wire: CRLF, dot-stuffing
- *   nexthop.c   next-hop syntax ("[host]:port", "domain")
  *   cache.c     idle sessions by next hop
  *
  * Untrusted input: everything a remote server sends (through
@@ -32,6 +31,7 @@
 #include "lib/deliver_proto.h"
 #include "lib/dns.h"
 #include "lib/event.h"
+#include "lib/nexthop.h"
 #include "lib/queue.h"
 #include "lib/smtp_reply.h"
 
@@ -59,15 +59,6 @@ enum smtp_tls_level {
 	SMTP_TLS_MAY,
 	SMTP_TLS_ENCRYPT,
 	SMTP_TLS_VERIFY,
-};
-
-/* A parsed next hop. */
-struct smtp_nexthop {
-	char host[DNS_NAME_MAX + 1];	/* name or address, no brackets */
-	unsigned port;
-	bool mx;			/* look up MX records for host */
-	bool literal;			/* host is an IPv4/IPv6 address */
-	struct dns_addr addr;		/* literal: the address */
 };
 
 /* Per process. */
@@ -118,7 +109,7 @@ struct smtp_delivery {
 	uint32_t request_id;
 	char queue_id[QUEUE_ID_SIZE];
 	char nexthop_text[DELIVER_NEXTHOP_MAX + 1];
-	struct smtp_nexthop nh;
+	struct nexthop nh;
 	struct queue_message *msg;
 	struct smtp_rcpt *rcpts;
 	size_t rcpt_count;
@@ -236,17 +227,5 @@ size_t smtp_downgrade_plan(struct smtp_downgrade *d);
 void smtp_downgrade_feed(struct smtp_downgrade *d, const uint8_t *p, size_t n,
 			 struct buf *out);
 void smtp_downgrade_finish(struct smtp_downgrade *d, struct buf *out);
-
-/* nexthop.c */
-/*
- * smtp_nexthop_parse - "domain", "domain:port", "[host]", "[host]:port",
- * "[1.2.3.4]", "[ipv6:2001:db8::1]:25" into *nh (default_port when none).
- * Brackets turn the MX lookup off; an address is a literal either way.
- * Returns 0, or -1 with *error_r (static).
- */
-int smtp_nexthop_parse(const char *text, unsigned default_port,
-		       struct smtp_nexthop *nh, const char **error_r);
-/* smtp_addr_format - an address as text ("192.0.2.1", "2001:db8::1"). */
-void smtp_addr_format(const struct dns_addr *a, char *out, size_t size);
 
 #endif

@@ -57,10 +57,10 @@ test_nexthop(void **state)
 	(void)state;
 	for (i = 0; i < sizeof(nexthop_rows) / sizeof(nexthop_rows[0]); i++) {
 		const struct nexthop_row *row = &nexthop_rows[i];
-		struct smtp_nexthop nh;
+		struct nexthop nh;
 		const char *error = NULL;
 
-		assert_int_equal(smtp_nexthop_parse(row->text, 25, &nh, &error),
+		assert_int_equal(nexthop_parse(row->text, 25, &nh, &error),
 				 row->ret);
 		if (row->ret < 0) {
 			assert_non_null(error);
@@ -78,15 +78,15 @@ static void
 test_nexthop_long(void **state)
 {
 	char text[DNS_NAME_MAX + 8];
-	struct smtp_nexthop nh;
+	struct nexthop nh;
 	const char *error;
 
 	(void)state;
 	memset(text, 'a', sizeof(text) - 1);
 	text[sizeof(text) - 1] = '\0';
-	assert_int_equal(smtp_nexthop_parse(text, 25, &nh, &error), -1);
+	assert_int_equal(nexthop_parse(text, 25, &nh, &error), -1);
 	text[DNS_NAME_MAX] = '\0';
-	assert_int_equal(smtp_nexthop_parse(text, 25, &nh, &error), 0);
+	assert_int_equal(nexthop_parse(text, 25, &nh, &error), 0);
 }
 
 /* encode - run the encoder over in, cut into chunks of chunk octets */
@@ -157,11 +157,11 @@ test_addr_format(void **state)
 	memset(&a, 0, sizeof(a));
 	a.family = AF_INET;
 	inet_pton(AF_INET, "192.0.2.9", &a.u.v4);
-	smtp_addr_format(&a, text, sizeof(text));
+	nexthop_addr_format(&a, text, sizeof(text));
 	assert_string_equal(text, "192.0.2.9");
 	a.family = AF_INET6;
 	inet_pton(AF_INET6, "2001:db8::9", &a.u.v6);
-	smtp_addr_format(&a, text, sizeof(text));
+	nexthop_addr_format(&a, text, sizeof(text));
 	assert_string_equal(text, "2001:db8::9");
 }
 

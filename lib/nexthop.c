@@ -12,12 +12,13 @@
  * trusted to be well-formed.
  */
 #include <arpa/inet.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
 #include "lib/parse_num.h"
-#include "smtp/smtp.h"
+#include "lib/nexthop.h"
 
 /* nexthop_host_ok - a plausible host name: letters, digits, '-', '.', '_' */
 static bool
@@ -42,7 +43,7 @@ nexthop_host_ok(const char *h)
 
 /* nexthop_literal - host as an IPv4 or IPv6 address into nh */
 static bool
-nexthop_literal(struct smtp_nexthop *nh)
+nexthop_literal(struct nexthop *nh)
 {
 	const char *h = nh->host;
 
@@ -60,10 +61,10 @@ nexthop_literal(struct smtp_nexthop *nh)
 	return false;
 }
 
-/* smtp_nexthop_parse - next-hop text into host, port and lookup kind */
+/* nexthop_parse - next-hop text into host, port and lookup kind */
 int
-smtp_nexthop_parse(const char *text, unsigned default_port,
-		   struct smtp_nexthop *nh, const char **error_r)
+nexthop_parse(const char *text, unsigned default_port,
+		   struct nexthop *nh, const char **error_r)
 {
 	const char *end, *port = NULL;
 	size_t len;
@@ -128,9 +129,9 @@ smtp_nexthop_parse(const char *text, unsigned default_port,
 	return 0;
 }
 
-/* smtp_addr_format - an address as text */
+/* nexthop_addr_format - an address as text */
 void
-smtp_addr_format(const struct dns_addr *a, char *out, size_t size)
+nexthop_addr_format(const struct dns_addr *a, char *out, size_t size)
 {
 	if (inet_ntop(a->family, a->family == AF_INET ? (const void *)&a->u.v4
 						      : (const void *)&a->u.v6,
