@@ -303,9 +303,6 @@ int imap_date_parse(const char *s, size_t n, int32_t *days_r,
 int imap_datetime_parse(const char *s, size_t n, int64_t *time_r,
                         int *tz_minutes_r, const char **error_r);
 
-/* imap_days_from_civil - days since 1970-01-01 of a date. */
-int32_t imap_days_from_civil(int year, unsigned month, unsigned day);
-
 /* ---- FETCH items (RFC 3501 6.4.5, 9: fetch-att) ---- */
 
 #define IMAP_FETCH_FLAGS 0x001

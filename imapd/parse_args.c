@@ -23,6 +23,7 @@
 
 #include "lib/imap_utf7.h"
 #include "lib/mem.h"
+#include "lib/rfc5322_date.h"
 #include "lib/str.h"
 
 /* ---- sequence sets ---- */
@@ -330,19 +331,6 @@ static const char *const month_names[] = {"Jan", "Feb", "Mar", "Apr",
                                           "May", "Jun", "Jul", "Aug",
                                           "Sep", "Oct", "Nov", "Dec"};
 
-/* imap_days_from_civil - days since 1970-01-01 (proleptic Gregorian) */
-int32_t
-imap_days_from_civil(int year, unsigned month, unsigned day)
-{
-	int y = year - (month <= 2);
-	int era = (y >= 0 ? y : y - 399) / 400;
-	unsigned yoe = (unsigned)(y - era * 400);
-	unsigned doy = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1;
-	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-
-	return (int32_t)(era * 146097 + (int)doe - 719468);
-}
-
 /* days_in_month - 28..31 */
 static unsigned
 days_in_month(int year, unsigned month)
@@ -416,7 +404,7 @@ imap_date_parse(const char *s, size_t n, int32_t *days_r,
 		*error_r = "Invalid date";
 		return -1;
 	}
-	*days_r = imap_days_from_civil(year, month, day);
+	*days_r = rfc5322_days_from_civil(year, month, day);
 	return 0;
 }
 
@@ -440,7 +428,7 @@ imap_datetime_parse(const char *s, size_t n, int64_t *time_r,
 	    mm > 59 || ss > 60 || zone % 100 > 59)
 		goto bad;
 	*tz_minutes_r = sign * (int)(zone / 100 * 60 + zone % 100);
-	*time_r = (int64_t)imap_days_from_civil(year, month, day) * 86400 +
+	*time_r = (int64_t)rfc5322_days_from_civil(year, month, day) * 86400 +
 	          hh * 3600 + mm * 60 + ss - (int64_t)*tz_minutes_r * 60;
 	return 0;
 bad:
