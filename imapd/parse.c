@@ -41,24 +41,24 @@
 #define IMAP_SKIP_TAIL 24
 
 enum pstate {
-	P_START,     /* nothing of a command yet */
+	P_START, /* nothing of a command yet */
 	P_TAG,
 	P_NAME_WAIT, /* after the tag's SP */
 	P_NAME,
-	P_ARGS,      /* between arguments */
+	P_ARGS, /* between arguments */
 	P_ATOM,
-	P_BRACKET,   /* inside "[...]" of an atom */
+	P_BRACKET, /* inside "[...]" of an atom */
 	P_QUOTED,
 	P_QUOTED_ESC,
 	P_LIT_LEN,
-	P_LIT_PLUS,  /* "{n+" seen, "}" expected */
-	P_LIT_CR,    /* "}" seen, CR or LF expected */
-	P_LIT_LF,    /* "}" CR seen */
+	P_LIT_PLUS, /* "{n+" seen, "}" expected */
+	P_LIT_CR,   /* "}" seen, CR or LF expected */
+	P_LIT_LF,   /* "}" CR seen */
 	P_LIT_DATA,
-	P_CR,        /* CR at the end of the line */
-	P_WAIT,      /* IMAP_EVENT_LITERAL: take or reject */
-	P_DONE,      /* IMAP_EVENT_COMMAND delivered */
-	P_SKIP,      /* after an error: to the end of the line */
+	P_CR,   /* CR at the end of the line */
+	P_WAIT, /* IMAP_EVENT_LITERAL: take or reject */
+	P_DONE, /* IMAP_EVENT_COMMAND delivered */
+	P_SKIP, /* after an error: to the end of the line */
 	P_SKIP_LITERAL,
 };
 
@@ -72,10 +72,10 @@ struct imap_parser {
 	enum pstate state;
 	enum imap_event event;
 
-	struct buf data;   /* tag, name, argument texts, each NUL-ended */
+	struct buf data; /* tag, name, argument texts, each NUL-ended */
 	struct arg_priv *args;
 	size_t arg_len, arg_cap, arg_max;
-	size_t *stack;     /* open lists: their index in args */
+	size_t *stack; /* open lists: their index in args */
 	unsigned depth;
 	size_t top_count;
 	size_t tag_off, name_off;
@@ -131,7 +131,8 @@ imap_parser_new(const struct imap_parse_limits *limits)
 	    !checked_mul(lit_total, p->lim.literals_max, &lit_total) ||
 	    !checked_mul(p->lim.line_max, 2, &data_max) ||
 	    !checked_add(data_max, lit_total, &data_max) ||
-	    !checked_add(data_max, 2 * (IMAP_TAG_MAX + IMAP_NAME_MAX), &data_max))
+	    !checked_add(data_max, 2 * (IMAP_TAG_MAX + IMAP_NAME_MAX),
+	                 &data_max))
 		log_panic("imap_parser_new: limits overflow");
 	buf_init(&p->data, data_max);
 	/* An argument costs at least one octet, a literal none. */
@@ -261,8 +262,7 @@ is_atom_char(uint8_t c)
 static bool
 is_tag_char(uint8_t c)
 {
-	return is_atom_char(c) && c != '+' && c != '*' && c != '%' &&
-	       c != '\\';
+	return is_atom_char(c) && c != '+' && c != '*' && c != '%' && c != '\\';
 }
 
 /* finish - the line ended: the command is complete */
@@ -472,7 +472,8 @@ step(struct imap_parser *p, uint8_t c, bool *consumed)
 			if (p->depth == 0)
 				return fail(p, "Unexpected \")\"", true);
 			a = &p->args[p->stack[--p->depth]];
-			a->pub.list_size = p->arg_len - (size_t)(a - p->args) - 1;
+			a->pub.list_size =
+			    p->arg_len - (size_t)(a - p->args) - 1;
 			return 0;
 		}
 		case '"':
@@ -713,7 +714,8 @@ imap_parser_command(struct imap_parser *p)
 	}
 	for (i = 0; i < count; i++) {
 		p->pub_args[i] = p->args[i].pub;
-		p->pub_args[i].str = (const char *)p->data.data + p->args[i].off;
+		p->pub_args[i].str =
+		    (const char *)p->data.data + p->args[i].off;
 	}
 	if (p->state == P_LIT_DATA) {
 		/* The literal being read is not shown yet. */

@@ -51,13 +51,13 @@
 #include "lib/buf.h"
 
 /* Default limits (struct imap_parse_limits). */
-#define IMAP_LINE_MAX (64 * 1024)      /* non-literal octets per command */
-#define IMAP_LITERAL_MAX (64 * 1024)   /* literal kept in memory */
+#define IMAP_LINE_MAX (64 * 1024)    /* non-literal octets per command */
+#define IMAP_LITERAL_MAX (64 * 1024) /* literal kept in memory */
 #define IMAP_LITERAL_TAKE_MAX (50u * 1024 * 1024) /* APPEND message */
-#define IMAP_LITERALS_MAX 64           /* literals per command */
-#define IMAP_DEPTH_MAX 32              /* parenthesised list nesting */
-#define IMAP_TAG_MAX 64                /* tag octets */
-#define IMAP_NAME_MAX 32               /* command name octets */
+#define IMAP_LITERALS_MAX 64                      /* literals per command */
+#define IMAP_DEPTH_MAX 32 /* parenthesised list nesting */
+#define IMAP_TAG_MAX 64   /* tag octets */
+#define IMAP_NAME_MAX 32  /* command name octets */
 
 /* Grammar limits. */
 #define IMAP_SEARCH_DEPTH_MAX 32   /* NOT, OR and parentheses nesting */
@@ -193,8 +193,7 @@ bool imap_arg_astring(const struct imap_arg *a, const char **s_r,
                       size_t *len_r);
 
 /* imap_arg_string - the same for a string only (quoted or literal). */
-bool imap_arg_string(const struct imap_arg *a, const char **s_r,
-                     size_t *len_r);
+bool imap_arg_string(const struct imap_arg *a, const char **s_r, size_t *len_r);
 
 /* ---- sequence sets (RFC 3501 9: sequence-set) ---- */
 
@@ -310,7 +309,7 @@ int imap_datetime_parse(const char *s, size_t n, int64_t *time_r,
 #define IMAP_FETCH_INTERNALDATE 0x004
 #define IMAP_FETCH_RFC822_SIZE 0x008
 #define IMAP_FETCH_ENVELOPE 0x010
-#define IMAP_FETCH_BODY 0x020          /* BODY without section */
+#define IMAP_FETCH_BODY 0x020 /* BODY without section */
 #define IMAP_FETCH_BODYSTRUCTURE 0x040
 #define IMAP_FETCH_RFC822 0x080
 #define IMAP_FETCH_RFC822_HEADER 0x100
@@ -395,12 +394,12 @@ struct imap_search_key {
 	enum imap_search_type type;
 	struct imap_search_key *children; /* AND, OR (two), NOT (one) */
 	struct imap_search_key *next;
-	unsigned flag;      /* FLAG, UNFLAG: IMAP_FLAG_* */
-	char *header;       /* HEADER: field name */
-	char *str;          /* HEADER, BODY, TEXT: UTF-8; KEYWORD */
+	unsigned flag; /* FLAG, UNFLAG: IMAP_FLAG_* */
+	char *header;  /* HEADER: field name */
+	char *str;     /* HEADER, BODY, TEXT: UTF-8; KEYWORD */
 	size_t len;
-	uint64_t number;    /* LARGER, SMALLER */
-	int32_t days;       /* date keys: days since 1970-01-01 */
+	uint64_t number;        /* LARGER, SMALLER */
+	int32_t days;           /* date keys: days since 1970-01-01 */
 	struct imap_seqset set; /* SEQSET, UID */
 	struct imap_search_matcher *matcher; /* search.c's, for str */
 };

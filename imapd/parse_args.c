@@ -216,8 +216,8 @@ flag_add(struct imap_flags *flags, const struct imap_arg *a,
 		return -1;
 	}
 	if (flags->keywords == NULL)
-		flags->keywords =
-		    mem_alloc_array(IMAP_KEYWORDS_MAX, sizeof(*flags->keywords));
+		flags->keywords = mem_alloc_array(IMAP_KEYWORDS_MAX,
+		                                  sizeof(*flags->keywords));
 	flags->keywords[flags->keyword_count++] = mem_strdup(a->str);
 	return 0;
 }
@@ -271,7 +271,8 @@ imap_store_parse(const struct imap_arg *args, size_t count,
 	}
 	item = args->str;
 	if (item[0] == '+' || item[0] == '-') {
-		store->mode = item[0] == '+' ? IMAP_STORE_ADD : IMAP_STORE_REMOVE;
+		store->mode =
+		    item[0] == '+' ? IMAP_STORE_ADD : IMAP_STORE_REMOVE;
 		item++;
 	}
 	if (strcasecmp(item, "FLAGS.SILENT") == 0) {
@@ -319,8 +320,8 @@ imap_mailbox_parse(const struct imap_arg *a, char **utf8_r,
 			return -1;
 		}
 	}
-	*utf8_r = mem_memdup(out.data != NULL ? out.data : (uint8_t *)"",
-	                     out.len);
+	*utf8_r =
+	    mem_memdup(out.data != NULL ? out.data : (uint8_t *)"", out.len);
 	buf_deinit(&out);
 	return 0;
 }
@@ -393,8 +394,7 @@ parse_date_at(const char *s, size_t n, size_t *i, bool fixed, int *year_r,
 
 /* imap_date_parse - date */
 int
-imap_date_parse(const char *s, size_t n, int32_t *days_r,
-                const char **error_r)
+imap_date_parse(const char *s, size_t n, int32_t *days_r, const char **error_r)
 {
 	size_t i = 0;
 	unsigned month, day;
@@ -410,8 +410,8 @@ imap_date_parse(const char *s, size_t n, int32_t *days_r,
 
 /* imap_datetime_parse - date-time */
 int
-imap_datetime_parse(const char *s, size_t n, int64_t *time_r,
-                    int *tz_minutes_r, const char **error_r)
+imap_datetime_parse(const char *s, size_t n, int64_t *time_r, int *tz_minutes_r,
+                    const char **error_r)
 {
 	size_t i = 0;
 	unsigned month, day, hh, mm, ss, zone;

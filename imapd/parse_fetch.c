@@ -34,7 +34,7 @@ static const struct {
     /* Macros (RFC 3501 6.4.5), only alone. */
 };
 
-#define MACRO_FAST                                                          \
+#define MACRO_FAST                                                             \
 	(IMAP_FETCH_FLAGS | IMAP_FETCH_INTERNALDATE | IMAP_FETCH_RFC822_SIZE)
 #define MACRO_ALL (MACRO_FAST | IMAP_FETCH_ENVELOPE)
 #define MACRO_FULL (MACRO_ALL | IMAP_FETCH_BODY)
@@ -164,8 +164,8 @@ scan_section(struct scan *sc, struct imap_fetch_section *sec,
 		if (sc->i < sc->n && (sc->s[sc->i] < '0' || sc->s[sc->i] > '9'))
 			break; /* "1.HEADER" */
 	}
-	if (sec->part_count > 0 && sc->s[sc->i - 1] == '.' &&
-	    sc->i < sc->n && sc->s[sc->i] == ']')
+	if (sec->part_count > 0 && sc->s[sc->i - 1] == '.' && sc->i < sc->n &&
+	    sc->s[sc->i] == ']')
 		goto bad; /* "1.]" */
 	sec->spec = IMAP_SECTION_ALL;
 	if (scan_word(sc, "HEADER.FIELDS.NOT")) {
@@ -329,5 +329,6 @@ imap_fetch_section_name(const struct imap_fetch_section *s, struct buf *out)
 	}
 	buf_append_byte(out, ']');
 	if (s->partial)
-		buf_printf(out, "<%llu>", (unsigned long long)s->partial_offset);
+		buf_printf(out, "<%llu>",
+		           (unsigned long long)s->partial_offset);
 }

@@ -24,14 +24,14 @@
 /* The key table: name, type, argument kind, flag or header name. */
 enum key_arg {
 	KA_NONE,
-	KA_STRING,  /* astring */
-	KA_HEADER,  /* field-name astring */
+	KA_STRING, /* astring */
+	KA_HEADER, /* field-name astring */
 	KA_DATE,
 	KA_NUMBER,
 	KA_KEYWORD,
-	KA_KEY,     /* NOT */
+	KA_KEY,      /* NOT */
 	KA_TWO_KEYS, /* OR */
-	KA_SEQSET,  /* UID */
+	KA_SEQSET,   /* UID */
 };
 
 static const struct {
@@ -236,8 +236,8 @@ parse_key(struct sp *sp, unsigned depth)
 		if (a == NULL || !imap_arg_astring(a, &s, &len) ||
 		    imap_date_parse(s, len, &k->days, &s) < 0)
 			return syntax(sp, "Invalid search date");
-		if (k->type == IMAP_SK_SENTBEFORE || k->type == IMAP_SK_SENTON ||
-		    k->type == IMAP_SK_SENTSINCE)
+		if (k->type == IMAP_SK_SENTBEFORE ||
+		    k->type == IMAP_SK_SENTON || k->type == IMAP_SK_SENTSINCE)
 			sp->search->uses_header = true;
 		break;
 	case KA_NUMBER: {
@@ -261,8 +261,8 @@ parse_key(struct sp *sp, unsigned depth)
 		struct imap_flags flags;
 
 		a = take(sp);
-		if (a == NULL || a->type != IMAP_ARG_ATOM || a->str[0] == '\\' ||
-		    imap_flags_parse(a, 1, &flags, &s) < 0)
+		if (a == NULL || a->type != IMAP_ARG_ATOM ||
+		    a->str[0] == '\\' || imap_flags_parse(a, 1, &flags, &s) < 0)
 			return syntax(sp, "Invalid keyword");
 		k->str = flags.keywords[0];
 		k->len = strlen(k->str);

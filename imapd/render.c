@@ -166,9 +166,11 @@ address_list(struct w *w, const struct rfc5322_mailbox_list *list)
 			put(w, " ", 1);
 			cstr(w, m->route);
 			put(w, " ", 1);
-			cstr(w, m->local != NULL ? m->local : "MISSING_MAILBOX");
+			cstr(w,
+			     m->local != NULL ? m->local : "MISSING_MAILBOX");
 			put(w, " ", 1);
-			cstr(w, m->domain != NULL ? m->domain : "MISSING_DOMAIN");
+			cstr(w,
+			     m->domain != NULL ? m->domain : "MISSING_DOMAIN");
 			put(w, ")", 1);
 			break;
 		}
@@ -305,13 +307,13 @@ imap_render_envelope_header(struct buf *out, const uint8_t *header, size_t n)
 static bool
 is_attr_char(uint8_t c)
 {
-	return c > 0x20 && c < 0x7f && strchr("*'%()<>@,;:\\\"/[]?=", c) == NULL;
+	return c > 0x20 && c < 0x7f &&
+	       strchr("*'%()<>@,;:\\\"/[]?=", c) == NULL;
 }
 
 /* params - "(" name value ... ")" or NIL; text parts get a charset */
 static void
-params(struct w *w, const struct mime_param *ps, size_t count,
-       bool add_charset)
+params(struct w *w, const struct mime_param *ps, size_t count, bool add_charset)
 {
 	size_t i, k;
 
@@ -335,9 +337,9 @@ params(struct w *w, const struct mime_param *ps, size_t count,
 		put(w, "\"", 1);
 		put_str(w, p->name);
 		put_str(w, "*\" \"utf-8'");
-		if (p->language != NULL && is_quotable((const uint8_t *)
-		                                       p->language,
-		                                       strlen(p->language)))
+		if (p->language != NULL &&
+		    is_quotable((const uint8_t *)p->language,
+		                strlen(p->language)))
 			for (k = 0; p->language[k] != '\0'; k++)
 				if (p->language[k] != '"' &&
 				    p->language[k] != '\\')
@@ -411,8 +413,9 @@ number(struct w *w, size_t v)
 }
 
 /* Stand-in for a multipart without parts (the grammar needs one). */
-#define EMPTY_PART "(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL " \
-                   "\"7bit\" 0 0"
+#define EMPTY_PART                                                             \
+	"(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL "              \
+	"\"7bit\" 0 0"
 
 static void body(struct w *w, const struct mime_part *part, bool ext);
 
@@ -424,7 +427,8 @@ body_multi(struct w *w, const struct mime_part *part, bool ext)
 
 	put(w, "(", 1);
 	if (part->children == NULL)
-		put_str(w, ext ? EMPTY_PART " NIL NIL NIL NIL)" : EMPTY_PART ")");
+		put_str(w,
+		        ext ? EMPTY_PART " NIL NIL NIL NIL)" : EMPTY_PART ")");
 	for (c = part->children; c != NULL; c = c->next)
 		body(w, c, ext);
 	put(w, " ", 1);
@@ -511,8 +515,8 @@ imap_render_internaldate(struct buf *out, int64_t time, int tz_minutes)
 	                                     "Sep", "Oct", "Nov", "Dec"};
 	int64_t local = time + (int64_t)tz_minutes * 60, secs;
 	int32_t days;
-	unsigned month, day, tz = (unsigned)(tz_minutes < 0 ? -tz_minutes
-	                                                    : tz_minutes);
+	unsigned month, day,
+	    tz = (unsigned)(tz_minutes < 0 ? -tz_minutes : tz_minutes);
 	int year;
 	char s[64];
 	struct w w = {.out = out};
@@ -520,8 +524,8 @@ imap_render_internaldate(struct buf *out, int64_t time, int tz_minutes)
 	days = (int32_t)(local >= 0 ? local / 86400 : (local - 86399) / 86400);
 	secs = local - (int64_t)days * 86400;
 	rfc5322_civil_from_days(days, &year, &month, &day);
-	snprintf(s, sizeof(s), "\"%2u-%s-%04d %02d:%02d:%02d %c%02u%02u\"",
-	         day, months[month - 1], year, (int)(secs / 3600),
+	snprintf(s, sizeof(s), "\"%2u-%s-%04d %02d:%02d:%02d %c%02u%02u\"", day,
+	         months[month - 1], year, (int)(secs / 3600),
 	         (int)(secs / 60 % 60), (int)(secs % 60),
 	         tz_minutes < 0 ? '-' : '+', tz / 60 % 100, tz % 60);
 	put_str(&w, s);
@@ -530,16 +534,19 @@ imap_render_internaldate(struct buf *out, int64_t time, int tz_minutes)
 
 /* imap_render_flags - a flag list */
 int
-imap_render_flags(struct buf *out, unsigned system,
-                  const char *const *keywords, size_t keyword_count)
+imap_render_flags(struct buf *out, unsigned system, const char *const *keywords,
+                  size_t keyword_count)
 {
 	static const struct {
 		unsigned bit;
 		const char *name;
 	} names[] = {
-	    {IMAP_FLAG_ANSWERED, "\\Answered"}, {IMAP_FLAG_FLAGGED, "\\Flagged"},
-	    {IMAP_FLAG_DELETED, "\\Deleted"},   {IMAP_FLAG_SEEN, "\\Seen"},
-	    {IMAP_FLAG_DRAFT, "\\Draft"},       {IMAP_FLAG_RECENT, "\\Recent"},
+	    {IMAP_FLAG_ANSWERED, "\\Answered"},
+	    {IMAP_FLAG_FLAGGED, "\\Flagged"},
+	    {IMAP_FLAG_DELETED, "\\Deleted"},
+	    {IMAP_FLAG_SEEN, "\\Seen"},
+	    {IMAP_FLAG_DRAFT, "\\Draft"},
+	    {IMAP_FLAG_RECENT, "\\Recent"},
 	};
 	struct w w = {.out = out};
 	bool first = true;

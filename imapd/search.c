@@ -76,8 +76,8 @@ matcher_new(const char *s, size_t len)
 
 /* match_feed - feed text; true once the needle was seen */
 static bool
-match_feed(const struct imap_search_matcher *m, size_t *state,
-           const uint8_t *p, size_t n)
+match_feed(const struct imap_search_matcher *m, size_t *state, const uint8_t *p,
+           size_t n)
 {
 	size_t k = *state, i;
 
@@ -220,8 +220,9 @@ body_part_match(struct eval *ev, const struct mime_part *p,
 	qp_decoder_init(&qp);
 	for (i = 0; i < p->body.octets && !found; i += SEARCH_CHUNK) {
 		const uint8_t *in = ev->data + p->body_offset + i;
-		size_t n = p->body.octets - i < SEARCH_CHUNK ? p->body.octets - i
-		                                             : SEARCH_CHUNK;
+		size_t n = p->body.octets - i < SEARCH_CHUNK
+		               ? p->body.octets - i
+		               : SEARCH_CHUNK;
 
 		if (p->encoding == MIME_ENC_BASE64) {
 			len = base64_decode(&b64, in, n, raw);
@@ -236,10 +237,10 @@ body_part_match(struct eval *ev, const struct mime_part *p,
 		found = match_feed(m, &state, text.data, text.len);
 	}
 	if (!found) {
-		len = p->encoding == MIME_ENC_BASE64 ? base64_decode_finish(&b64,
-		                                                            raw)
-		      : p->encoding == MIME_ENC_QP   ? qp_decode_finish(&qp, raw)
-		                                     : 0;
+		len = p->encoding == MIME_ENC_BASE64
+		          ? base64_decode_finish(&b64, raw)
+		      : p->encoding == MIME_ENC_QP ? qp_decode_finish(&qp, raw)
+		                                   : 0;
 		buf_reset(&text);
 		charset_conv_feed(cc, raw, len, &text);
 		charset_conv_finish(cc, &text);
@@ -273,8 +274,8 @@ body_match(struct eval *ev, const struct mime_part *part,
 static int32_t
 internal_days(const struct imap_search_msg *msg)
 {
-	int64_t local = msg->internal_date + (int64_t)msg->internal_tz_minutes *
-	                                         60;
+	int64_t local =
+	    msg->internal_date + (int64_t)msg->internal_tz_minutes * 60;
 
 	return (int32_t)(local >= 0 ? local / 86400 : (local - 86399) / 86400);
 }

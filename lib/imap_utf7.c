@@ -122,7 +122,8 @@ imap_utf7_to_utf8(const char *in, size_t n, struct buf *out)
 				} else if (unit >= 0xdc00 && unit <= 0xdfff) {
 					return -1;
 				} else if (unit >= 0x20 && unit <= 0x7e) {
-					/* Printable ASCII must not be shifted. */
+					/* Printable ASCII must not be shifted.
+					 */
 					return -1;
 				} else if (!put_utf8(out, unit)) {
 					return -1;
@@ -135,6 +136,9 @@ imap_utf7_to_utf8(const char *in, size_t n, struct buf *out)
 			/* "&-" */
 			if (!put(out, "&", 1))
 				return -1;
+		} else if (i + 2 < n && p[i + 1] == '&' && p[i + 2] != '-') {
+			/* Two shifts in a row: one spelling only. */
+			return -1;
 		}
 		i++;
 	}

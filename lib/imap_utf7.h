@@ -7,8 +7,8 @@
  * "/", no padding) of its UTF-16BE form + "-". Decoding is strict, as a
  * name must have one spelling: a shift that encodes printable ASCII, an
  * unterminated shift, leftover bits that are not zero or a whole
- * character, a broken surrogate pair, and octets outside 0x20-0x7e are
- * errors. Encoding refuses invalid UTF-8.
+ * character, a broken surrogate pair, two shifts in a row (one would
+ * do), and octets outside 0x20-0x7e are errors. Encoding refuses invalid UTF-8.
  *
  * Output is appended to a caller's struct buf; running into its maximum
  * is an error too (the buffer then holds a partial result).

@@ -21,9 +21,8 @@
 #define DATE_TOKEN_MAX 32
 #define DATE_COMMENT_DEPTH_MAX 8
 
-static const char *const months[] = {"jan", "feb", "mar", "apr",
-                                     "may", "jun", "jul", "aug",
-                                     "sep", "oct", "nov", "dec"};
+static const char *const months[] = {"jan", "feb", "mar", "apr", "may", "jun",
+                                     "jul", "aug", "sep", "oct", "nov", "dec"};
 static const char *const weekdays[] = {"mon", "tue", "wed", "thu",
                                        "fri", "sat", "sun"};
 
@@ -34,8 +33,8 @@ rfc5322_days_from_civil(int year, unsigned month, unsigned day)
 	int y = year - (month <= 2);
 	int era = (y >= 0 ? y : y - 399) / 400;
 	unsigned yoe = (unsigned)(y - era * 400);
-	unsigned doy = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 +
-	               day - 1;
+	unsigned doy =
+	    (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1;
 	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
 
 	return (int32_t)(era * 146097 + (int)doe - 719468);
@@ -158,8 +157,7 @@ parse_time(const struct token *t, struct rfc5322_date *d)
 		return number(c1 + 1, t->len - (size_t)(c1 + 1 - t->s), 2,
 		              &d->minute);
 	return number(c1 + 1, (size_t)(c2 - c1 - 1), 2, &d->minute) &&
-	       number(c2 + 1, t->len - (size_t)(c2 + 1 - t->s), 2,
-	              &d->second);
+	       number(c2 + 1, t->len - (size_t)(c2 + 1 - t->s), 2, &d->second);
 }
 
 /* parse_zone - "+hhmm", "-hhmm" or a name */
@@ -181,8 +179,8 @@ parse_zone(const struct token *t, int *minutes_r)
 	    number(t->s + 1, 4, 4, &v)) {
 		if (v / 100 > 23 || v % 100 > 59)
 			return false;
-		*minutes_r = (t->s[0] == '-' ? -1 : 1) *
-		             (int)(v / 100 * 60 + v % 100);
+		*minutes_r =
+		    (t->s[0] == '-' ? -1 : 1) * (int)(v / 100 * 60 + v % 100);
 		return true;
 	}
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
@@ -192,8 +190,9 @@ parse_zone(const struct token *t, int *minutes_r)
 		}
 	}
 	/* RFC 5322 4.3: other military zones mean nothing: -0000. */
-	if (t->len == 1 && ((t->s[0] | 0x20) >= 'a' && (t->s[0] | 0x20) <= 'z'
-	                    && (t->s[0] | 0x20) != 'j')) {
+	if (t->len == 1 &&
+	    ((t->s[0] | 0x20) >= 'a' && (t->s[0] | 0x20) <= 'z' &&
+	     (t->s[0] | 0x20) != 'j')) {
 		*minutes_r = 0;
 		return true;
 	}
@@ -225,7 +224,8 @@ rfc5322_date_parse(const uint8_t *p, size_t n, struct rfc5322_date *d)
 		return -1;
 	i++;
 	for (k = 0; k < 12; k++)
-		if (toks[i].len >= 3 && strncasecmp(toks[i].s, months[k], 3) == 0)
+		if (toks[i].len >= 3 &&
+		    strncasecmp(toks[i].s, months[k], 3) == 0)
 			break;
 	if (k == 12)
 		return -1;

@@ -63,8 +63,7 @@ rfc5322_header_next(struct rfc5322_header_iter *it,
 		it->pos = value_end < it->n ? value_end + 1 : it->n;
 		if (it->p[start] == ' ' || it->p[start] == '\t')
 			continue; /* continuation without a field */
-		for (colon = start; colon < end && it->p[colon] != ':';
-		     colon++)
+		for (colon = start; colon < end && it->p[colon] != ':'; colon++)
 			;
 		if (colon == end)
 			continue; /* no colon: not a field */
@@ -88,7 +87,7 @@ rfc5322_header_next(struct rfc5322_header_iter *it,
 		field->value_len = value_end - (colon + 1);
 		field->offset = start;
 		return 1;
-next:;
+	next:;
 	}
 	return 0;
 }
@@ -117,7 +116,9 @@ rfc5322_header_unfold(const uint8_t *value, size_t n, struct buf *out)
 	        value[end - 1] == '\r' || value[end - 1] == '\n'))
 		end--;
 	for (i = start; i < end; i++) {
-		if (value[i] == '\r' || value[i] == '\n')
+		/* A line break is LF or CR LF; a bare CR is content. */
+		if (value[i] == '\n' ||
+		    (value[i] == '\r' && i + 1 < end && value[i + 1] == '\n'))
 			continue;
 		if (!buf_has_room(out, 1))
 			return -1;

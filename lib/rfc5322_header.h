@@ -60,7 +60,8 @@ bool rfc5322_header_name_is(const struct rfc5322_header_field *field,
                             const char *name);
 
 /*
- * rfc5322_header_unfold - append the value with CR and LF removed and
+ * rfc5322_header_unfold - append the value with its line breaks (LF, CR
+ * LF; a bare CR is content) removed and
  * leading and trailing white space trimmed to out. Returns 0, or -1 when
  * out's maximum cut it (out holds what fitted).
  */

@@ -171,11 +171,13 @@ text_token(struct ctx *cx, const struct tok *t)
 		n = n >= 2 && p[n - 2] == '"' ? n - 2 : n - 1;
 	}
 	for (i = 0; i < n; i++) {
-		if (p[i] == '\r' || p[i] == '\n' || p[i] == '\0')
+		uint8_t c = p[i];
+
+		if (t->type == T_QSTRING && c == '\\' && i + 1 < n)
+			c = p[++i];
+		if (c == '\r' || c == '\n' || c == '\0')
 			continue;
-		if (t->type == T_QSTRING && p[i] == '\\' && i + 1 < n)
-			i++;
-		buf_append_byte(&cx->list->text, p[i]);
+		buf_append_byte(&cx->list->text, c);
 	}
 }
 
@@ -187,11 +189,13 @@ text_range(struct ctx *cx, size_t start, size_t n)
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		if (p[i] == '\r' || p[i] == '\n' || p[i] == '\0')
+		uint8_t c = p[i];
+
+		if (c == '\\' && i + 1 < n)
+			c = p[++i];
+		if (c == '\r' || c == '\n' || c == '\0')
 			continue;
-		if (p[i] == '\\' && i + 1 < n)
-			i++;
-		buf_append_byte(&cx->list->text, p[i]);
+		buf_append_byte(&cx->list->text, c);
 	}
 }
 
@@ -243,7 +247,8 @@ addr_spec(struct ctx *cx, struct tok *t, struct raw_item *r, bool in_angle)
 	bool word_before = false;
 
 	while (t->type != T_END && !is_sp(t, '@') && !is_sp(t, ',') &&
-	       !is_sp(t, ';') && !is_sp(t, '>') && !(in_angle && is_sp(t, '<'))) {
+	       !is_sp(t, ';') && !is_sp(t, '>') &&
+	       !(in_angle && is_sp(t, '<'))) {
 		bool word = t->type != T_SPECIAL;
 
 		/* Words without a dot between: junk; keep them spaced. */
@@ -277,9 +282,8 @@ element(struct ctx *cx, struct tok *t, bool *in_group)
 
 	cx->lx.have_comment = false;
 	/* Look ahead for what ends the phrase. */
-	while (look.type != T_END && !is_sp(&look, '<') &&
-	       !is_sp(&look, ',') && !is_sp(&look, ';') &&
-	       !(is_sp(&look, ':') && !*in_group))
+	while (look.type != T_END && !is_sp(&look, '<') && !is_sp(&look, ',') &&
+	       !is_sp(&look, ';') && !(is_sp(&look, ':') && !*in_group))
 		lex_next(&cx->lx, &look);
 	cx->lx.pos = start_pos;
 	lex_next(&cx->lx, t);
@@ -354,8 +358,8 @@ str_at(const struct rfc5322_mailbox_list *list, size_t off)
 
 /* rfc5322_mailbox_list_parse - parse a header value */
 size_t
-rfc5322_mailbox_list_parse(struct rfc5322_mailbox_list *list,
-                           const uint8_t *p, size_t n, size_t max_count)
+rfc5322_mailbox_list_parse(struct rfc5322_mailbox_list *list, const uint8_t *p,
+                           size_t n, size_t max_count)
 {
 	struct ctx cx = {.lx = {.p = p, .n = n}, .list = list};
 	size_t max_text, i, elem_cap;
@@ -378,8 +382,8 @@ rfc5322_mailbox_list_parse(struct rfc5322_mailbox_list *list,
 			continue;
 		}
 		if (is_sp(&t, ';')) {
-			if (in_group && item_add(&cx, RFC5322_MAILBOX_GROUP_END) ==
-			                    NULL)
+			if (in_group &&
+			    item_add(&cx, RFC5322_MAILBOX_GROUP_END) == NULL)
 				break;
 			in_group = false;
 			lex_next(&cx.lx, &t);

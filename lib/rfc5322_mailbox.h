@@ -59,8 +59,7 @@ void rfc5322_mailbox_list_init(struct rfc5322_mailbox_list *list);
  * the number of items, at most max_count.
  */
 size_t rfc5322_mailbox_list_parse(struct rfc5322_mailbox_list *list,
-                                  const uint8_t *p, size_t n,
-                                  size_t max_count);
+                                  const uint8_t *p, size_t n, size_t max_count);
 
 /* rfc5322_mailbox_list_deinit - release everything. */
 void rfc5322_mailbox_list_deinit(struct rfc5322_mailbox_list *list);

@@ -175,8 +175,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case IMAP_EVENT_COMMAND: {
 			const struct imap_command *cmd = imap_parser_command(p);
 
-			check_args(cmd->args, cmd->arg_count,
-			           cmd->args + limits.line_max + 64);
+			if (cmd->arg_count > 0)
+				check_args(cmd->args, cmd->arg_count,
+				           cmd->args + limits.line_max + 64);
 			grammar(cmd);
 			break;
 		}

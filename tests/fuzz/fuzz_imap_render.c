@@ -41,7 +41,8 @@ reparse(const struct buf *out)
 	buf_append(&line, out->data, out->len);
 	buf_append_str(&line, "\r\n");
 	while (pos < line.len) {
-		ret = imap_parser_feed(p, line.data + pos, line.len - pos, &used);
+		ret =
+		    imap_parser_feed(p, line.data + pos, line.len - pos, &used);
 		pos += used;
 		if (ret < 0)
 			abort();
@@ -59,7 +60,8 @@ reparse(const struct buf *out)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct mime_message *msg = mime_parse(data, size, MIME_PARSE_F_ENVELOPE);
+	struct mime_message *msg =
+	    mime_parse(data, size, MIME_PARSE_F_ENVELOPE);
 	const struct mime_part *root = msg->root;
 	struct buf a, b;
 	uint32_t n[3];

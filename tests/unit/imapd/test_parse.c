@@ -73,8 +73,7 @@ static const struct {
     {"a1 \r\na2 NOOP\r\n", "ERR a1 Missing command\nCMD a2 NOOP\n"},
     {"a+1 NOOP\r\na2 NOOP\r\n", "ERR - Invalid tag\nCMD a2 NOOP\n"},
     {"* NOOP\r\n", "ERR - Invalid tag\n"},
-    {"a1 NO(OP\r\na2 NOOP\r\n",
-     "ERR a1 Invalid command name\nCMD a2 NOOP\n"},
+    {"a1 NO(OP\r\na2 NOOP\r\n", "ERR a1 Invalid command name\nCMD a2 NOOP\n"},
     {"a1 X \"unterminated\r\na2 NOOP\r\n",
      "ERR a1 Unterminated quoted string\nCMD a2 NOOP\n"},
     {"a1 X \"bad\\escape\"\r\na2 NOOP\r\n",
@@ -145,7 +144,8 @@ dump_args(const struct imap_arg *a, size_t count, struct buf *out)
 		case IMAP_ARG_LIST:
 			buf_append_byte(out, '(');
 			if (a->list_count > 0)
-				dump_args(imap_arg_items(a), a->list_count, out);
+				dump_args(imap_arg_items(a), a->list_count,
+				          out);
 			buf_append_byte(out, ')');
 			break;
 		}
@@ -184,9 +184,10 @@ run(const char *in, size_t len, size_t step, size_t split, struct buf *out)
 		if (ret < 0) {
 			const char *tag = imap_parser_error_tag(p);
 
-			buf_printf(out, "%s %s %s\n",
-			           imap_parser_error_is_fatal(p) ? "FATAL" : "ERR",
-			           tag != NULL ? tag : "-", imap_parser_error(p));
+			buf_printf(
+			    out, "%s %s %s\n",
+			    imap_parser_error_is_fatal(p) ? "FATAL" : "ERR",
+			    tag != NULL ? tag : "-", imap_parser_error(p));
 			if (imap_parser_error_is_fatal(p))
 				break;
 			continue;
@@ -207,13 +208,15 @@ run(const char *in, size_t len, size_t step, size_t split, struct buf *out)
 			break;
 		}
 		case IMAP_EVENT_CONTINUE:
-			buf_printf(out, "CONT %llu\n",
-			           (unsigned long long)imap_parser_literal_size(p));
+			buf_printf(
+			    out, "CONT %llu\n",
+			    (unsigned long long)imap_parser_literal_size(p));
 			break;
 		case IMAP_EVENT_LITERAL:
-			buf_printf(out, "LIT %llu%s\n",
-			           (unsigned long long)imap_parser_literal_size(p),
-			           imap_parser_literal_is_sync(p) ? " sync" : "");
+			buf_printf(
+			    out, "LIT %llu%s\n",
+			    (unsigned long long)imap_parser_literal_size(p),
+			    imap_parser_literal_is_sync(p) ? " sync" : "");
 			taking = imap_parser_literal_size(p);
 			if (imap_parser_literal_take(p) < 0) {
 				const char *tag = imap_parser_error_tag(p);
@@ -301,31 +304,27 @@ test_literal_reject(void **state)
 	size_t used;
 
 	(void)state;
-	assert_int_equal(imap_parser_feed(p, (const uint8_t *)in, strlen(in),
-	                                  &used),
-	                 1);
+	assert_int_equal(
+	    imap_parser_feed(p, (const uint8_t *)in, strlen(in), &used), 1);
 	assert_int_equal(imap_parser_event(p), IMAP_EVENT_CONTINUE);
 	assert_int_equal(imap_parser_command(p)->arg_count, 1);
 	assert_string_equal(imap_parser_command(p)->args[0].str, "nosuch");
 	assert_int_equal(imap_parser_literal_reject(p), 0);
-	assert_int_equal(imap_parser_feed(p, (const uint8_t *)next,
-	                                  strlen(next), &used),
-	                 1);
+	assert_int_equal(
+	    imap_parser_feed(p, (const uint8_t *)next, strlen(next), &used), 1);
 	assert_string_equal(imap_parser_command(p)->tag, "a2");
 	imap_parser_free(&p);
 
 	/* A refused LITERAL+ one is read and dropped with its line. */
 	p = imap_parser_new(&small);
 	in = "a1 APPEND nosuch {12+}\r\n";
-	assert_int_equal(imap_parser_feed(p, (const uint8_t *)in, strlen(in),
-	                                  &used),
-	                 1);
+	assert_int_equal(
+	    imap_parser_feed(p, (const uint8_t *)in, strlen(in), &used), 1);
 	assert_int_equal(imap_parser_event(p), IMAP_EVENT_LITERAL);
 	assert_int_equal(imap_parser_literal_reject(p), 0);
 	in = "0123456789ab rest\r\na2 NOOP\r\n";
-	assert_int_equal(imap_parser_feed(p, (const uint8_t *)in, strlen(in),
-	                                  &used),
-	                 1);
+	assert_int_equal(
+	    imap_parser_feed(p, (const uint8_t *)in, strlen(in), &used), 1);
 	assert_string_equal(imap_parser_command(p)->tag, "a2");
 	imap_parser_free(&p);
 }
@@ -353,8 +352,7 @@ test_default_limits(void **state)
 	assert_int_equal(imap_parser_feed(p, in.data, in.len, &used), 1);
 	assert_int_equal(used, in.len);
 	assert_int_equal(imap_parser_command(p)->arg_count, 2);
-	assert_int_equal(imap_parser_command(p)->args[0].len,
-	                 IMAP_LITERAL_MAX);
+	assert_int_equal(imap_parser_command(p)->args[0].len, IMAP_LITERAL_MAX);
 	imap_parser_free(&p);
 	buf_deinit(&in);
 }
@@ -391,26 +389,16 @@ test_seqset(void **state)
 		uint32_t max;
 		const char *members; /* of 1..12, or NULL: invalid */
 	} sets[] = {
-	    {"1", 10, "1"},
-	    {"1:3", 10, "1 2 3"},
-	    {"3:1", 10, "1 2 3"},
-	    {"1:*", 10, "1 2 3 4 5 6 7 8 9 10"},
-	    {"*", 10, "10"},
-	    {"*:8", 10, "8 9 10"},
-	    {"12:*", 10, "10 11 12"},
-	    {"2,4:5,9,4", 10, "2 4 5 9"},
-	    {"1:*", 0, ""},
-	    {"4294967295", 10, ""},
-	    {"0", 10, NULL},
-	    {"01", 10, NULL},
-	    {"1:", 10, NULL},
-	    {":1", 10, NULL},
-	    {"1,", 10, NULL},
-	    {",1", 10, NULL},
-	    {"1,,2", 10, NULL},
-	    {"4294967296", 10, NULL},
-	    {"1:2:3", 10, NULL},
-	    {"$", 10, NULL},
+	    {"1", 10, "1"},           {"1:3", 10, "1 2 3"},
+	    {"3:1", 10, "1 2 3"},     {"1:*", 10, "1 2 3 4 5 6 7 8 9 10"},
+	    {"*", 10, "10"},          {"*:8", 10, "8 9 10"},
+	    {"12:*", 10, "10 11 12"}, {"2,4:5,9,4", 10, "2 4 5 9"},
+	    {"1:*", 0, ""},           {"4294967295", 10, ""},
+	    {"0", 10, NULL},          {"01", 10, NULL},
+	    {"1:", 10, NULL},         {":1", 10, NULL},
+	    {"1,", 10, NULL},         {",1", 10, NULL},
+	    {"1,,2", 10, NULL},       {"4294967296", 10, NULL},
+	    {"1:2:3", 10, NULL},      {"$", 10, NULL},
 	    {"", 10, NULL},
 	};
 	struct buf got;
@@ -426,7 +414,8 @@ test_seqset(void **state)
 		if (imap_seqset_parse(sets[i].in, strlen(sets[i].in), &set,
 		                      &err) < 0) {
 			if (sets[i].members != NULL)
-				fail_msg("set %zu (%s): %s", i, sets[i].in, err);
+				fail_msg("set %zu (%s): %s", i, sets[i].in,
+				         err);
 			continue;
 		}
 		if (sets[i].members == NULL)
@@ -477,8 +466,7 @@ test_fetch(void **state)
 	    {"BODY[1.FOO]", 0, NULL, "Invalid BODY[] section"},
 	    {"BODY[HEADER.FIELDS]", 0, NULL, "Invalid header field list"},
 	    {"BODY[HEADER.FIELDS ()]", 0, NULL, "Invalid header field list"},
-	    {"BODY[HEADER.FIELDS (a:b)]", 0, NULL,
-	     "Invalid header field list"},
+	    {"BODY[HEADER.FIELDS (a:b)]", 0, NULL, "Invalid header field list"},
 	    {"BODY[]<0>", 0, NULL, "Invalid BODY[] section"},
 	    {"BODY[]<0.0>", 0, NULL, "Invalid BODY[] section"},
 	    {"BODY[]<1.2>x", 0, NULL, "Invalid BODY[] section"},
@@ -503,7 +491,8 @@ test_fetch(void **state)
 		char line[512];
 		int ret;
 
-		snprintf(line, sizeof(line), "a FETCH 1 %s\r\n", fetches[i].args);
+		snprintf(line, sizeof(line), "a FETCH 1 %s\r\n",
+		         fetches[i].args);
 		ret = imap_fetch_parse(imap_arg_next(command(&p, line)->args),
 		                       &f, &err);
 		if (fetches[i].error != NULL) {
@@ -538,12 +527,10 @@ static void
 dump_key(const struct imap_search_key *k, struct buf *out)
 {
 	static const char *const names[] = {
-	    "ALL",       "AND",       "OR",         "NOT",
-	    "SEQSET",    "UID",       "FLAG",       "UNFLAG",
-	    "NEW",       "OLD",       "KEYWORD",    "UNKEYWORD",
-	    "LARGER",    "SMALLER",   "BEFORE",     "ON",
-	    "SINCE",     "SENTBEFORE", "SENTON",    "SENTSINCE",
-	    "HEADER",    "BODY",      "TEXT",
+	    "ALL",    "AND",       "OR",     "NOT",  "SEQSET",  "UID",
+	    "FLAG",   "UNFLAG",    "NEW",    "OLD",  "KEYWORD", "UNKEYWORD",
+	    "LARGER", "SMALLER",   "BEFORE", "ON",   "SINCE",   "SENTBEFORE",
+	    "SENTON", "SENTSINCE", "HEADER", "BODY", "TEXT",
 	};
 	const struct imap_search_key *c;
 
@@ -589,15 +576,17 @@ test_search(void **state)
 	     "AND(HEADER:From:joe HEADER:To:a b HEADER:Cc:c HEADER:Bcc:d "
 	     "HEADER:Subject:hi)",
 	     0},
-	    {"HEADER X-Spam yes BODY b TEXT t", "AND(HEADER:X-Spam:yes BODY:b "
-	                                        "TEXT:t)",
+	    {"HEADER X-Spam yes BODY b TEXT t",
+	     "AND(HEADER:X-Spam:yes BODY:b "
+	     "TEXT:t)",
 	     0},
 	    {"BEFORE 1-Feb-1994 ON \"01-Jan-1970\" SINCE 29-Feb-2000",
 	     "AND(BEFORE:8797 ON:0 SINCE:11016)", 0},
 	    {"SENTBEFORE 1-feb-1994 SENTON 2-Feb-1994 SENTSINCE 3-FEB-1994",
 	     "AND(SENTBEFORE:8797 SENTON:8798 SENTSINCE:8799)", 0},
-	    {"LARGER 100 SMALLER 4294967295", "AND(LARGER:100 "
-	                                      "SMALLER:4294967295)",
+	    {"LARGER 100 SMALLER 4294967295",
+	     "AND(LARGER:100 "
+	     "SMALLER:4294967295)",
 	     0},
 	    {"KEYWORD $Junk UNKEYWORD foo", "AND(KEYWORD:$Junk UNKEYWORD:foo)",
 	     0},
@@ -653,7 +642,8 @@ test_search(void **state)
 		char line[512];
 		int ret;
 
-		snprintf(line, sizeof(line), "a SEARCH %s\r\n", searches[i].args);
+		snprintf(line, sizeof(line), "a SEARCH %s\r\n",
+		         searches[i].args);
 		cmd = command(&p, line);
 		ret = imap_search_parse(cmd->args, cmd->arg_count, &s, &kind,
 		                        &err);
@@ -668,7 +658,8 @@ test_search(void **state)
 			continue;
 		}
 		if (ret != 0)
-			fail_msg("search %zu (%s): %s", i, searches[i].args, err);
+			fail_msg("search %zu (%s): %s", i, searches[i].args,
+			         err);
 		buf_reset(&got);
 		dump_key(s.root, &got);
 		if (strcmp(buf_cstr(&got), searches[i].program) != 0)
@@ -713,7 +704,8 @@ test_store_flags(void **state)
 		const char *err = NULL;
 		char line[512];
 
-		snprintf(line, sizeof(line), "a STORE 1 %s\r\n", stores[i].args);
+		snprintf(line, sizeof(line), "a STORE 1 %s\r\n",
+		         stores[i].args);
 		cmd = command(&p, line);
 		buf_reset(&got);
 		if (imap_store_parse(imap_arg_next(cmd->args),
@@ -782,7 +774,9 @@ test_mailbox(void **state)
 	    {"&APw", "Mailbox name is not valid modified UTF-7"},
 	    {"&AP-", "Mailbox name is not valid modified UTF-7"},
 	    {"&A/w-", "Mailbox name is not valid modified UTF-7"},
-	    {"{3}\r\na\x01" "b", "Mailbox name is not valid modified UTF-7"},
+	    {"{3}\r\na\x01"
+	     "b",
+	     "Mailbox name is not valid modified UTF-7"},
 	    {"&AAE-", "Control character in mailbox name"},
 	    {"\"\"", "Invalid mailbox name"},
 	    {"(INBOX)", "Invalid mailbox name"},
@@ -839,9 +833,8 @@ test_dates(void **state)
 	for (i = 0; i < sizeof(rows_dt) / sizeof(rows_dt[0]); i++) {
 		int64_t t;
 		int tz;
-		int ret = imap_datetime_parse(rows_dt[i].in,
-		                              strlen(rows_dt[i].in), &t, &tz,
-		                              &err);
+		int ret = imap_datetime_parse(
+		    rows_dt[i].in, strlen(rows_dt[i].in), &t, &tz, &err);
 
 		if (rows_dt[i].time < 0) {
 			if (ret != -1)

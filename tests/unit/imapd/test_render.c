@@ -24,7 +24,8 @@ static const struct {
     /* simple text */
     {"Return-Path: <alice@example.com>\n"
      "Received: from client.example.com (client.example.com [192.0.2.1])\n"
-     "\tby mail.example.org with ESMTP id 4F3A; Mon, 7 Feb 1994 21:52:27 -0800\n"
+     "\tby mail.example.org with ESMTP id 4F3A; Mon, 7 Feb 1994 21:52:27 "
+     "-0800\n"
      "Date: Mon, 7 Feb 1994 21:52:25 -0800 (PST)\n"
      "From: Alice Example <alice@example.com>\n"
      "To: Bob <bob@example.org>, carol@example.org\n"
@@ -194,8 +195,10 @@ static const struct {
      "\n"
      "Hello=20there\n"
      "--XX\n"
-     "Content-Type: application/pdf; name*0*=utf-8''J%C3%B6rg; name*1=\".pdf\"\n"
-     "Content-Disposition: attachment; filename*=utf-8''J%C3%B6rg%20x.pdf; filename=\"fallback.pdf\"\n"
+     "Content-Type: application/pdf; name*0*=utf-8''J%C3%B6rg; "
+     "name*1=\".pdf\"\n"
+     "Content-Disposition: attachment; filename*=utf-8''J%C3%B6rg%20x.pdf; "
+     "filename=\"fallback.pdf\"\n"
      "Content-Transfer-Encoding: base64\n"
      "Content-ID: <id1@x>\n"
      "Content-Description: =?utf-8?q?d=C3=A9sc?=\n"
@@ -227,7 +230,8 @@ static const struct {
      "us-ascii\") NIL NIL \"7bit\" 13 0 NIL NIL NIL NIL) \"mixed\" (\"boun"
      "dary\" \"XX\") NIL NIL NIL)"},
     /* group addresses, routes, comments as names, folded fields */
-    {"From: joe@x (Joe Smith), Undisclosed, <@r1,@r2:u@d>, \"a b\"@c, =?utf-8?q?J=C3=B6rg?= <j@x>\r\n"
+    {"From: joe@x (Joe Smith), Undisclosed, <@r1,@r2:u@d>, \"a b\"@c, "
+     "=?utf-8?q?J=C3=B6rg?= <j@x>\r\n"
      "To: A Group:Ed <c@a.test>,joe@where.test;, undisclosed-recipients:;\r\n"
      "Cc: \r\n"
      "Reply-To: Ann <ann@x>\r\n"
@@ -256,7 +260,8 @@ static const struct {
     /* RFC 5322 appendix A.5 style: obsolete syntax, empty elements, groups */
     {"From: \"Joe Q. Public\" <john.q.public@example.com>\n"
      "To: Mary Smith <@node.test:mary@example.net>, , jdoe@test  . example\n"
-     "Cc: A Group:Ed Jones <c@a.test>,joe@where.test,John <jdoe@one.test>;, Undisclosed recipients:;\n"
+     "Cc: A Group:Ed Jones <c@a.test>,joe@where.test,John <jdoe@one.test>;, "
+     "Undisclosed recipients:;\n"
      "Sender: \n"
      "Reply-To: \"Mary Smith: Personal Account\" <smith@home.example>\n"
      "Subject: \t tab\tand \"quotes\" \\ backslash\n"
@@ -301,15 +306,15 @@ test_messages(void **state)
 		    (const uint8_t *)m, strlen(m), MIME_PARSE_F_ENVELOPE);
 
 		buf_reset(&out);
-		assert_int_equal(imap_render_envelope(&out, msg->root->envelope),
-		                 0);
+		assert_int_equal(
+		    imap_render_envelope(&out, msg->root->envelope), 0);
 		/* The header walk gives the same ENVELOPE. */
 		buf_reset(&hdr);
-		assert_int_equal(imap_render_envelope_header(
-		                     &hdr, (const uint8_t *)m +
-		                               msg->root->header_offset,
-		                     msg->root->header.octets),
-		                 0);
+		assert_int_equal(
+		    imap_render_envelope_header(
+		        &hdr, (const uint8_t *)m + msg->root->header_offset,
+		        msg->root->header.octets),
+		    0);
 		assert_string_equal(buf_cstr(&out), buf_cstr(&hdr));
 		if (print)
 			printf("%s\036", buf_cstr(&out));
@@ -357,8 +362,8 @@ test_strings(void **state)
 	buf_init(&out, 4096);
 	for (i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
 		buf_reset(&out);
-		assert_int_equal(imap_render_string(&out, strs[i].in, strs[i].len),
-		                 0);
+		assert_int_equal(
+		    imap_render_string(&out, strs[i].in, strs[i].len), 0);
 		assert_string_equal(buf_cstr(&out), strs[i].out);
 	}
 	/* Longer than IMAP_RENDER_QUOTED_MAX: a literal. */
@@ -441,7 +446,8 @@ test_section_part(void **state)
 	assert_null(imap_render_section_part(root, n3, 1));
 	assert_null(imap_render_section_part(root, n0, 1));
 	/* "1.1" of a text part is the part itself; "1.2" is nothing. */
-	assert_ptr_equal(imap_render_section_part(root, n11, 2), root->children);
+	assert_ptr_equal(imap_render_section_part(root, n11, 2),
+	                 root->children);
 	assert_null(imap_render_section_part(root, n12, 2));
 	mime_message_free(&msg);
 
@@ -465,15 +471,17 @@ test_empty_multipart(void **state)
 	(void)state;
 	buf_init(&out, 4096);
 	assert_int_equal(imap_render_body(&out, msg->root, true), 0);
-	assert_string_equal(buf_cstr(&out),
-	                    "((\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL "
-	                    "NIL \"7bit\" 0 0 NIL NIL NIL NIL) \"mixed\" "
-	                    "(\"boundary\" \"b\") NIL NIL NIL)");
+	assert_string_equal(
+	    buf_cstr(&out),
+	    "((\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL "
+	    "NIL \"7bit\" 0 0 NIL NIL NIL NIL) \"mixed\" "
+	    "(\"boundary\" \"b\") NIL NIL NIL)");
 	buf_reset(&out);
 	assert_int_equal(imap_render_body(&out, msg->root, false), 0);
-	assert_string_equal(buf_cstr(&out),
-	                    "((\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL "
-	                    "NIL \"7bit\" 0 0) \"mixed\")");
+	assert_string_equal(
+	    buf_cstr(&out),
+	    "((\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL "
+	    "NIL \"7bit\" 0 0) \"mixed\")");
 	buf_reset(&out);
 	assert_int_equal(imap_render_envelope(&out, msg->root->envelope), 0);
 	assert_string_equal(buf_cstr(&out),

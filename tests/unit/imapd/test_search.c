@@ -18,107 +18,106 @@
 
 static const char *const texts[] = {
     "Return-Path: <alice@example.com>\n"
-     "Received: from client.example.com (client.example.com [192.0.2.1])\n"
-     "\tby mail.example.org with ESMTP id 4F3A; Mon, 7 Feb 1994 21:52:27 -0800\n"
-     "Date: Mon, 7 Feb 1994 21:52:25 -0800 (PST)\n"
-     "From: Alice Example <alice@example.com>\n"
-     "To: Bob <bob@example.org>, carol@example.org\n"
-     "Cc: \"Smith, Dave\" <dave@example.net>\n"
-     "Subject: Lunch on Friday?\n"
-     "Message-ID: <B27397-0100000@example.com>\n"
-     "MIME-Version: 1.0\n"
-     "Content-Type: TEXT/PLAIN; CHARSET=US-ASCII\n"
-     "\n"
-     "Hi Bob,\n"
-     "\n"
-     "are you free for lunch on Friday?\n"
-     "\n"
-     "Alice\n",
+    "Received: from client.example.com (client.example.com [192.0.2.1])\n"
+    "\tby mail.example.org with ESMTP id 4F3A; Mon, 7 Feb 1994 21:52:27 -0800\n"
+    "Date: Mon, 7 Feb 1994 21:52:25 -0800 (PST)\n"
+    "From: Alice Example <alice@example.com>\n"
+    "To: Bob <bob@example.org>, carol@example.org\n"
+    "Cc: \"Smith, Dave\" <dave@example.net>\n"
+    "Subject: Lunch on Friday?\n"
+    "Message-ID: <B27397-0100000@example.com>\n"
+    "MIME-Version: 1.0\n"
+    "Content-Type: TEXT/PLAIN; CHARSET=US-ASCII\n"
+    "\n"
+    "Hi Bob,\n"
+    "\n"
+    "are you free for lunch on Friday?\n"
+    "\n"
+    "Alice\n",
     "From: =?UTF-8?Q?J=C3=B6rg_M=C3=BCller?= <joerg@example.de>\n"
-     "To: team@example.de\n"
-     "Subject: =?UTF-8?B?w5xiZXJzaWNodA==?=\n"
-     "Date: Tue, 1 Mar 2022 10:00:00 +0100\n"
-     "Message-ID: <alt-1@example.de>\n"
-     "In-Reply-To: <orig@example.de>\n"
-     "MIME-Version: 1.0\n"
-     "Content-Type: multipart/alternative; boundary=\"000000000000abcdef\"\n"
-     "\n"
-     "--000000000000abcdef\n"
-     "Content-Type: text/plain; charset=\"UTF-8\"\n"
-     "Content-Transfer-Encoding: quoted-printable\n"
-     "\n"
-     "Gr=C3=BC=C3=9Fe aus M=C3=BCnchen\n"
-     "\n"
-     "--000000000000abcdef\n"
-     "Content-Type: text/html; charset=\"UTF-8\"\n"
-     "Content-Transfer-Encoding: quoted-printable\n"
-     "\n"
-     "<div>Gr=C3=BC=C3=9Fe aus M=C3=BCnchen</div>\n"
-     "\n"
-     "--000000000000abcdef--\n",
+    "To: team@example.de\n"
+    "Subject: =?UTF-8?B?w5xiZXJzaWNodA==?=\n"
+    "Date: Tue, 1 Mar 2022 10:00:00 +0100\n"
+    "Message-ID: <alt-1@example.de>\n"
+    "In-Reply-To: <orig@example.de>\n"
+    "MIME-Version: 1.0\n"
+    "Content-Type: multipart/alternative; boundary=\"000000000000abcdef\"\n"
+    "\n"
+    "--000000000000abcdef\n"
+    "Content-Type: text/plain; charset=\"UTF-8\"\n"
+    "Content-Transfer-Encoding: quoted-printable\n"
+    "\n"
+    "Gr=C3=BC=C3=9Fe aus M=C3=BCnchen\n"
+    "\n"
+    "--000000000000abcdef\n"
+    "Content-Type: text/html; charset=\"UTF-8\"\n"
+    "Content-Transfer-Encoding: quoted-printable\n"
+    "\n"
+    "<div>Gr=C3=BC=C3=9Fe aus M=C3=BCnchen</div>\n"
+    "\n"
+    "--000000000000abcdef--\n",
     "From: reports@example.com\n"
-     "To: boss@example.com\n"
-     "Subject: Quarterly report\n"
-     "Date: Wed, 2 Mar 2022 08:30:00 +0000\n"
-     "MIME-Version: 1.0\n"
-     "Content-Type: multipart/mixed; boundary=\"=_mixed_42\"\n"
-     "\n"
-     "This is a multi-part message in MIME format.\n"
-     "\n"
-     "--=_mixed_42\n"
-     "Content-Type: text/plain; charset=iso-8859-1; format=flowed\n"
-     "Content-Transfer-Encoding: 7bit\n"
-     "\n"
-     "Report attached.\n"
-     "\n"
-     "--=_mixed_42\n"
-     "Content-Type: application/pdf; name=\"report.pdf\"\n"
-     "Content-Disposition: attachment; filename=\"report.pdf\"; size=12\n"
-     "Content-Transfer-Encoding: base64\n"
-     "Content-Description: Q1 report\n"
-     "\n"
-     "JVBERi0xLjQKJcfs\n"
-     "j6IKMSAwIG9iago=\n"
-     "\n"
-     "--=_mixed_42--\n",
+    "To: boss@example.com\n"
+    "Subject: Quarterly report\n"
+    "Date: Wed, 2 Mar 2022 08:30:00 +0000\n"
+    "MIME-Version: 1.0\n"
+    "Content-Type: multipart/mixed; boundary=\"=_mixed_42\"\n"
+    "\n"
+    "This is a multi-part message in MIME format.\n"
+    "\n"
+    "--=_mixed_42\n"
+    "Content-Type: text/plain; charset=iso-8859-1; format=flowed\n"
+    "Content-Transfer-Encoding: 7bit\n"
+    "\n"
+    "Report attached.\n"
+    "\n"
+    "--=_mixed_42\n"
+    "Content-Type: application/pdf; name=\"report.pdf\"\n"
+    "Content-Disposition: attachment; filename=\"report.pdf\"; size=12\n"
+    "Content-Transfer-Encoding: base64\n"
+    "Content-Description: Q1 report\n"
+    "\n"
+    "JVBERi0xLjQKJcfs\n"
+    "j6IKMSAwIG9iago=\n"
+    "\n"
+    "--=_mixed_42--\n",
     "From: Postmaster <postmaster@example.org>\n"
-     "To: alice@example.com\n"
-     "Subject: Fwd: original\n"
-     "Date: Thu, 3 Mar 2022 12:00:00 -0500\n"
-     "MIME-Version: 1.0\n"
-     "Content-Type: multipart/mixed; boundary=\"outer\"\n"
-     "\n"
-     "--outer\n"
-     "Content-Type: text/plain\n"
-     "\n"
-     "See the forwarded message.\n"
-     "\n"
-     "--outer\n"
-     "Content-Type: message/rfc822\n"
-     "Content-Description: forwarded message\n"
-     "\n"
-     "From: Carol <carol@example.net>\n"
-     "To: bob@example.org\n"
-     "Subject: original\n"
-     "Date: Wed, 2 Mar 2022 09:00:00 +0000\n"
-     "Message-ID: <orig-7@example.net>\n"
-     "Content-Type: multipart/alternative; boundary=\"inner\"\n"
-     "\n"
-     "--inner\n"
-     "Content-Type: text/plain; charset=us-ascii\n"
-     "\n"
-     "Plain.\n"
-     "--inner\n"
-     "Content-Type: text/html; charset=us-ascii\n"
-     "\n"
-     "<p>HTML.</p>\n"
-     "--inner--\n"
-     "\n"
-     "--outer--\n",
+    "To: alice@example.com\n"
+    "Subject: Fwd: original\n"
+    "Date: Thu, 3 Mar 2022 12:00:00 -0500\n"
+    "MIME-Version: 1.0\n"
+    "Content-Type: multipart/mixed; boundary=\"outer\"\n"
+    "\n"
+    "--outer\n"
+    "Content-Type: text/plain\n"
+    "\n"
+    "See the forwarded message.\n"
+    "\n"
+    "--outer\n"
+    "Content-Type: message/rfc822\n"
+    "Content-Description: forwarded message\n"
+    "\n"
+    "From: Carol <carol@example.net>\n"
+    "To: bob@example.org\n"
+    "Subject: original\n"
+    "Date: Wed, 2 Mar 2022 09:00:00 +0000\n"
+    "Message-ID: <orig-7@example.net>\n"
+    "Content-Type: multipart/alternative; boundary=\"inner\"\n"
+    "\n"
+    "--inner\n"
+    "Content-Type: text/plain; charset=us-ascii\n"
+    "\n"
+    "Plain.\n"
+    "--inner\n"
+    "Content-Type: text/html; charset=us-ascii\n"
+    "\n"
+    "<p>HTML.</p>\n"
+    "--inner--\n"
+    "\n"
+    "--outer--\n",
     "Subject: no date\n"
-     "\n"
-     "body\n"
-};
+    "\n"
+    "body\n"};
 
 #define MSG_COUNT (sizeof(texts) / sizeof(texts[0]))
 
@@ -138,7 +137,7 @@ static const struct {
     /* 15-Mar-2022 23:30 -0500, 16-Mar in UTC */
     {20, IMAP_FLAG_RECENT, NULL, 0, 1500, 1647405000, -300},
     {30, IMAP_FLAG_DELETED | IMAP_FLAG_ANSWERED, NULL, 0, 900, 1646179200,
-     0}, /* 2-Mar-2022 */
+     0},                                  /* 2-Mar-2022 */
     {40, 0, NULL, 0, 700, 1646265600, 0}, /* 3-Mar-2022 */
     {50, 0, NULL, 0, 30, 1578182400, 0},  /* 5-Jan-2020 */
 };
@@ -167,8 +166,12 @@ static const struct {
     {"UID 60:*", "5"},
     {"UID 1:5", ""},
     {"SUBJECT lunch", "1"},
-    {"SUBJECT \"\xc3\x9c" "bersicht\"", "2"},
-    {"SUBJECT \"\xc3\xbc" "bersicht\"", ""},
+    {"SUBJECT \"\xc3\x9c"
+     "bersicht\"",
+     "2"},
+    {"SUBJECT \"\xc3\xbc"
+     "bersicht\"",
+     ""},
     {"FROM \"m\xc3\xbcller\"", "2"},
     {"FROM \"Alice Example\"", "1"},
     {"TO bob", "1"},
@@ -176,7 +179,9 @@ static const struct {
     {"HEADER Message-ID alt-1", "2"},
     {"HEADER Message-ID \"\"", "1 2"},
     {"HEADER X-None \"\"", ""},
-    {"BODY \"gr\xc3\xbc\xc3\x9f" "e\"", "2"},
+    {"BODY \"gr\xc3\xbc\xc3\x9f"
+     "e\"",
+     "2"},
     {"BODY \"report ATTACHED\"", "3"},
     {"BODY JVBERi", ""},
     {"BODY original", "4"},
@@ -274,7 +279,8 @@ run(struct box *box, const char *args, struct buf *got)
 		if (r < 0)
 			ret = -1;
 		else if (r == 1)
-			buf_printf(got, "%s%zu", got->len > 0 ? " " : "", i + 1);
+			buf_printf(got, "%s%zu", got->len > 0 ? " " : "",
+			           i + 1);
 	}
 	imap_search_deinit(&s);
 	imap_parser_free(&p);
@@ -290,8 +296,8 @@ test_search(void **state)
 
 	(void)state;
 	for (i = 0; i < MSG_COUNT; i++)
-		box.mime[i] = mime_parse((const uint8_t *)texts[i],
-		                         strlen(texts[i]), 0);
+		box.mime[i] =
+		    mime_parse((const uint8_t *)texts[i], strlen(texts[i]), 0);
 	buf_init(&got, 4096);
 	for (i = 0; i < sizeof(searches) / sizeof(searches[0]); i++) {
 		assert_int_equal(run(&box, searches[i].args, &got), 0);
@@ -304,8 +310,9 @@ test_search(void **state)
 	assert_int_equal(run(&box, "OR SEEN UID 1:*", &got), 0);
 	assert_int_equal(box.calls, 0);
 	/* A message read at most once per evaluation. */
-	assert_int_equal(run(&box, "SUBJECT x BODY y SENTON 1-Jan-2000 "
-	                           "TEXT z",
+	assert_int_equal(run(&box,
+	                     "SUBJECT x BODY y SENTON 1-Jan-2000 "
+	                     "TEXT z",
 	                     &got),
 	                 0);
 	assert_true(box.calls <= MSG_COUNT);
@@ -355,9 +362,8 @@ eval_one(struct one *one, const char *args)
 	snprintf(line, sizeof(line), "a SEARCH %s\r\n", args);
 	imap_parse_limits_default(&lim);
 	p = imap_parser_new(&lim);
-	assert_int_equal(imap_parser_feed(p, (const uint8_t *)line,
-	                                  strlen(line), &used),
-	                 1);
+	assert_int_equal(
+	    imap_parser_feed(p, (const uint8_t *)line, strlen(line), &used), 1);
 	assert_int_equal(imap_search_parse(imap_parser_command(p)->args,
 	                                   imap_parser_command(p)->arg_count,
 	                                   &s, &kind, &err),

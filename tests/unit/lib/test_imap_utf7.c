@@ -31,18 +31,18 @@ static const struct {
 
 /* Modified UTF-7 that must be refused. */
 static const char *const bad_utf7[] = {
-    "&",          /* unterminated */
-    "&APw",       /* unterminated */
-    "&AGE-",      /* printable ASCII shifted */
-    "&2D0-",      /* lone high surrogate */
-    "&3gA-",      /* lone low surrogate */
-    "&2D3YPQ-",   /* high surrogate followed by high */
-    "&AP-",       /* leftover bits not zero */
-    "&APw-&AP-",  /* second shift broken */
-    "&A/w-",      /* "/" is not modified base64 */
-    "&AA-",       /* leftover bits make no character */
-    "a\x01",      /* control character */
-    "\xc3\xa9",   /* 8-bit */
+    "&",         /* unterminated */
+    "&APw",      /* unterminated */
+    "&AGE-",     /* printable ASCII shifted */
+    "&2D0-",     /* lone high surrogate */
+    "&3gA-",     /* lone low surrogate */
+    "&2D3YPQ-",  /* high surrogate followed by high */
+    "&AP-",      /* leftover bits not zero */
+    "&APw-&AP-", /* second shift broken */
+    "&A/w-",     /* "/" is not modified base64 */
+    "&AA-",      /* leftover bits make no character */
+    "a\x01",     /* control character */
+    "\xc3\xa9",  /* 8-bit */
 };
 
 /* UTF-8 that must be refused. */
@@ -79,9 +79,9 @@ test_pairs(void **state)
 	}
 	for (i = 0; i < sizeof(bad_utf8) / sizeof(bad_utf8[0]); i++) {
 		buf_reset(&out);
-		assert_int_equal(imap_utf7_from_utf8(bad_utf8[i],
-		                                     strlen(bad_utf8[i]), &out),
-		                 -1);
+		assert_int_equal(
+		    imap_utf7_from_utf8(bad_utf8[i], strlen(bad_utf8[i]), &out),
+		    -1);
 	}
 	buf_deinit(&out);
 }

@@ -69,8 +69,8 @@ test_dates(void **state)
 		}
 		if (ret != 0 || d.time != dates[i].time ||
 		    d.zone_minutes != dates[i].zone)
-			fail_msg("date %zu (%s): %d %lld %d", i, dates[i].in, ret,
-			         (long long)d.time, d.zone_minutes);
+			fail_msg("date %zu (%s): %d %lld %d", i, dates[i].in,
+			         ret, (long long)d.time, d.zone_minutes);
 	}
 	/* The date as written, for SENTON and friends. */
 	assert_int_equal(rfc5322_date_parse((const uint8_t *)"1 Jan 2000 "
@@ -81,9 +81,8 @@ test_dates(void **state)
 	/* Over the limit: refused without looking. */
 	memset(big, ' ', sizeof(big));
 	memcpy(big, "1 Jan 2000 00:00:00 +0000", 25);
-	assert_int_equal(rfc5322_date_parse((const uint8_t *)big, sizeof(big),
-	                                    &d),
-	                 -1);
+	assert_int_equal(
+	    rfc5322_date_parse((const uint8_t *)big, sizeof(big), &d), -1);
 }
 
 static void
@@ -129,6 +128,7 @@ static const struct {
     {"a@b; junk >> c@d", "-|-|a|b;-|-|junk|-;-|-|c|d"},
     {"\"unterminated <a@b>", "-|-|unterminated <a@b>|-"},
     {"(unclosed comment a@b", ""},
+    {"\"a\\\r\\\nb\" <x@y>", "ab|-|x|y"},
 };
 
 /* list_dump - the items as text */
