@@ -789,9 +789,13 @@ field_done(struct mime_parser *mp)
 		name_len--;
 	if (name_len == 0 || name_len >= sizeof(name))
 		return;
-	for (size_t i = 0; i < name_len; i++)
+	for (size_t i = 0; i < name_len; i++) {
+		/* RFC 5322 2.2: a field name is printable ASCII. */
+		if (f[i] < 33 || f[i] > 126)
+			return;
 		name[i] = (char)(f[i] >= 'A' && f[i] <= 'Z' ? f[i] - 'A' + 'a'
 		                                            : f[i]);
+	}
 	name[name_len] = '\0';
 	v = colon + 1;
 	n = mp->field.len - (size_t)(v - f);
@@ -941,6 +945,12 @@ static void
 part_close(struct mime_parser *mp, struct part_priv *pp, size_t *pos,
            size_t *lf, size_t *bare)
 {
+	if (*pos < pp->pub.header_offset) {
+		/* A part that starts right after the delimiter's break. */
+		*pos = pp->pub.header_offset;
+		*lf = pp->header_lf;
+		*bare = pp->header_bare;
+	}
 	if (pp == mp->cur && mp->in_header) {
 		/* A header cut short by a delimiter or the end. */
 		pp->pub.flags |= MIME_PART_F_HEADER_CUT;
@@ -951,8 +961,8 @@ part_close(struct mime_parser *mp, struct part_priv *pp, size_t *pos,
 		*lf = pp->body_lf;
 		*bare = pp->body_bare;
 	}
-	size_set(&pp->pub.body, pp->pub.body_offset, pp->body_lf,
-	         pp->body_bare, *pos, *lf, *bare);
+	size_set(&pp->pub.body, pp->pub.body_offset, pp->body_lf, pp->body_bare,
+	         *pos, *lf, *bare);
 }
 
 /* delimiter_match - the boundary the current line delimits, or -1 */

@@ -135,6 +135,10 @@ static const struct {
      "0 multipart/mixed h0,43,45,2 b43,52,58,6 f1|"
      "1 message/rfc822 h47,30,32,2 b77,12,14,2 f2|"
      "2 text/plain h77,12,14,2 b89,0,0,0 f4"},
+    {"Content-Type: multipart/digest; boundary=d\n\n--d\nX: y\n\n--d--\n",
+     "0 multipart/digest h0,44,46,2 b44,16,20,4 f1|"
+     "1 message/rfc822 h48,6,8,2 b54,0,0,0 f6|"
+     "2 text/plain h54,0,0,0 b54,0,0,0 f44"},
     {"Content-Type: text/plain\n\n--b\n--b--\n",
      "0 text/plain h0,26,28,2 b26,10,12,2 f0"},
 };
@@ -555,6 +559,21 @@ test_field_cut(void **state)
 	buf_deinit(&b);
 }
 
+/* A field name with a NUL or a space in it is not a field. */
+static void
+test_bad_field_name(void **state)
+{
+	static const char in[] = "Content-Type\0: text/html\n"
+	                         "Content Type: text/html\n\nbody\n";
+	struct mime_message *msg;
+
+	(void)state;
+	msg = mime_parse((const uint8_t *)in, sizeof(in) - 1, 0);
+	assert_string_equal(msg->root->type, "text");
+	assert_string_equal(msg->root->subtype, "plain");
+	mime_message_free(&msg);
+}
+
 /* A boundary over MIME_BOUNDARY_MAX makes the multipart a leaf. */
 static void
 test_long_boundary(void **state)
@@ -606,6 +625,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_field_cut, testlib_setup,
 	                                    testlib_teardown),
 	    cmocka_unit_test_setup_teardown(test_long_boundary, testlib_setup,
+	                                    testlib_teardown),
+	    cmocka_unit_test_setup_teardown(test_bad_field_name, testlib_setup,
 	                                    testlib_teardown),
 	};
 

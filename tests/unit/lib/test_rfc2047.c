@@ -177,9 +177,9 @@ test_header_walk(void **state)
 	assert_string_equal(buf_cstr(&got), "one two");
 	/* A bare CR is content; LF and CR LF are line breaks. */
 	buf_reset(&got);
-	assert_int_equal(
-	    rfc5322_header_unfold((const uint8_t *)" a\rb\r\n c\n d ", 12, &got),
-	    0);
+	assert_int_equal(rfc5322_header_unfold(
+	                     (const uint8_t *)" a\rb\r\n c\n d ", 12, &got),
+	                 0);
 	assert_string_equal(buf_cstr(&got), "a\rb c d");
 	buf_deinit(&got);
 
