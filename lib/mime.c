@@ -423,7 +423,10 @@ join_param(struct param_set *set, size_t first, struct buf *out,
 	}
 	buf_init(&raw, MIME_FIELD_MAX);
 	for (i = 0; i < count; i++) {
-		const uint8_t *v = set->values.data + order[i]->value_off;
+		/* Every value may be empty: no storage at all then. */
+		const uint8_t *v = set->values.data != NULL
+		                       ? set->values.data + order[i]->value_off
+		                       : (const uint8_t *)"";
 		size_t len = order[i]->value_len;
 
 		if (!order[i]->extended) {
