@@ -1169,8 +1169,11 @@ mime_parser_finish(struct mime_parser **mpp)
 	unsigned j;
 
 	if (!mp->at_line_start) {
-		/* A last line without LF: it may still be a delimiter. */
-		mp->prev_cr_line = mp->prev_cr;
+		/*
+		 * A last line without LF: it may still be a delimiter. A CR
+		 * at its end is no line break (none follows): content.
+		 */
+		mp->prev_cr_line = false;
 		line_done(mp);
 	}
 	if (mp->in_header)
