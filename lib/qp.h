@@ -31,8 +31,8 @@ struct buf;
 #define QP_DECODED_MAX(n) ((n) + QP_PENDING_MAX + 3)
 
 /* Flags in qp_decoder.flags (sticky). */
-#define QP_F_BAD_ESCAPE 0x1 /* "=" not followed by two hex digits or a break   \
-	                     */
+/* "=" not followed by two hex digits or a break */
+#define QP_F_BAD_ESCAPE 0x1
 
 enum qp_state {
 	QP_TEXT,   /* ordinary text */
