@@ -1,6 +1,6 @@
 /*
  * base64.h - streaming base64 decoder (RFC 2045 6.8), fed arbitrary
- * chunks.
+ * chunks; and canonical base64 (RFC 4648 4) for protocols.
  *
  * Lenient as a reader of real mail must be: characters outside the
  * base64 alphabet (line breaks, white space, junk) are skipped, as RFC
@@ -11,12 +11,22 @@
  *
  * The decoder owns nothing; output goes to a caller's array of at least
  * BASE64_DECODED_MAX(n) octets for n input octets.
+ *
+ * Protocols (SASL responses: SMTP AUTH, RFC 4954 4; RFC 4422) send
+ * canonical base64 instead: base64_decode_canonical accepts only the
+ * standard alphabet, the length a multiple of four with '=' padding, no
+ * white space and zero bits in the padding, so one text has one meaning;
+ * anything else is an error, never silently repaired. base64_encode
+ * writes that form.
  */
 #ifndef MR_BASE64_H
 #define MR_BASE64_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "lib/buf.h"
 
 /* Octets of output that n octets of input can give at most. */
 #define BASE64_DECODED_MAX(n) ((n) / 4 * 3 + 3)
@@ -46,5 +56,34 @@ size_t base64_decode(struct base64_decoder *d, const uint8_t *in, size_t n,
  * incomplete last group holds. Returns the octets written.
  */
 size_t base64_decode_finish(struct base64_decoder *d, uint8_t *out);
+
+/*
+ * base64_decode_canonical - decode the n characters at in, which must be
+ * canonical base64, into out (out_size octets of room). Returns 0 with
+ * the decoded length in *len_r, or -1 (*len_r 0) when in is not canonical
+ * or the result does not fit; out may then hold garbage, which the caller
+ * wipes if it matters.
+ */
+int base64_decode_canonical(const uint8_t *in, size_t n, uint8_t *out,
+			    size_t out_size, size_t *len_r);
+
+/*
+ * base64_is_canonical - whether the n characters at in are canonical
+ * base64 (what base64_decode_canonical accepts given room enough).
+ */
+bool base64_is_canonical(const uint8_t *in, size_t n);
+
+/*
+ * base64_encode - append the canonical encoding of the n octets at in to
+ * out (padding, no line breaks). The caller makes sure out has room for
+ * base64_encoded_size(n) octets; buf_append panics otherwise.
+ */
+void base64_encode(const uint8_t *in, size_t n, struct buf *out);
+
+/*
+ * base64_encoded_size - characters base64_encode writes for n octets, or
+ * SIZE_MAX when that does not fit a size_t.
+ */
+size_t base64_encoded_size(size_t n);
 
 #endif

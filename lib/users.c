@@ -6,6 +6,7 @@
  * users_add/passwd/del - change one user under the table's write lock
  * users_lookup        - one user, value checked
  * users_verify        - login check, same cost for unknown users
+ * users_verify_prepare/check - the same in two steps (worker threads)
  * users_list          - every user, sorted
  * users_maildir_create - the Maildir of a new user, without following links
  *
@@ -689,6 +690,55 @@ users_verify(struct users *u, const char *name, const char *password,
 	 * first tells nothing about the password. */
 	rc = strlen(out) == len && users_equal_ct(out, e.hash, len) ? 1 : 0;
 	explicit_bzero(&e, sizeof(e));
+	return rc;
+}
+
+/* users_verify_prepare - the hash to check a login against */
+int
+users_verify_prepare(struct users *u, const char *name,
+		    struct users_check *check_r, const char **error_r)
+{
+	char canon[USERS_NAME_MAX + 1];
+	struct users_entry e;
+	int rc = 0;
+
+	memset(check_r, 0, sizeof(*check_r));
+	if (users_canonical(name, canon))
+		rc = users_lookup_canonical(u, canon, &e, error_r);
+	if (rc < 0)
+		return -1;
+	/* SECURITY: an unknown name is hashed like a known one. */
+	snprintf(check_r->hash, sizeof(check_r->hash), "%s",
+		 rc > 0 ? e.hash : users_dummy_hash);
+	check_r->known = rc > 0;
+	explicit_bzero(&e, sizeof(e));
+	return 0;
+}
+
+/* users_verify_check - crypt and compare, in any thread */
+int
+users_verify_check(const struct users_check *check, const char *password)
+{
+	struct crypt_data work;
+	const char *out;
+	size_t len = strlen(check->hash);
+	int rc;
+
+	/* An over-long password hashes as "" (crypt refuses it). */
+	if (strnlen(password, USERS_PASSWORD_MAX + 1) > USERS_PASSWORD_MAX)
+		password = "";
+	memset(&work, 0, sizeof(work));
+	out = crypt_rn(password, check->hash, &work, (int)sizeof(work));
+	if (!check->known)
+		rc = 0;		/* the dummy hash: the cost was the point */
+	else if (out == NULL || out[0] == '*')
+		rc = -1;
+	else
+		rc = password[0] != '\0' && strlen(out) == len &&
+			     users_equal_ct(out, check->hash, len)
+			     ? 1
+			     : 0;
+	explicit_bzero(&work, sizeof(work));
 	return rc;
 }
 

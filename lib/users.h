@@ -146,6 +146,36 @@ int users_verify(struct users *u, const char *name, const char *password,
 		 const char **error_r);
 
 /*
+ * struct users_check - a login's hash, found by users_verify_prepare for
+ * users_verify_check: users_verify in two steps, so that the expensive
+ * hashing can run in a worker thread (lib/workpool) while the lookup,
+ * which may log, stays in the caller's thread.
+ */
+struct users_check {
+	char hash[USERS_HASH_MAX + 1];	/* the user's, or the dummy hash */
+	bool known;			/* name is a user */
+};
+
+/*
+ * users_verify_prepare - look name up for users_verify_check. Returns 0
+ * with *check_r filled (an unknown or invalid name gets the dummy hash
+ * that users_verify checks, so both cost the same), or -1 with *error_r
+ * set on a temporary failure. Wipe check_r with explicit_bzero after use.
+ */
+int users_verify_prepare(struct users *u, const char *name,
+			struct users_check *check_r, const char **error_r);
+
+/*
+ * users_verify_check - hash password with check's hash and compare in
+ * constant time. Returns 1 when the user is known and the password is
+ * theirs, 0 when not (over-long passwords included), -1 when crypt(3)
+ * failed. Thread-safe: it uses its own work area (on the stack, wiped)
+ * and no handle, logs nothing.
+ */
+int users_verify_check(const struct users_check *check,
+			 const char *password);
+
+/*
  * users_list_fn - receives one user of users_list (valid during the call
  * only). Return 0 to go on, anything else to stop.
  */

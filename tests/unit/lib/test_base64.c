@@ -1,7 +1,11 @@
 /*
  * test_base64.c - unit tests for lib/base64.c and lib/qp.c: the
  * transfer-encoding decoders. Each row is decoded whole, one octet at a
- * time and split at every offset; all must agree.
+ * time and split at every offset; all must agree. The canonical form
+ * (SASL): the RFC 4648 section 10 vectors, malformed and non-canonical
+ * input (wrong length, characters outside the alphabet, misplaced
+ * padding, non-zero pad bits), output that does not fit, and
+ * encode/decode round trips of every length up to a few hundred octets.
  */
 #include "tests/unit/testlib.h"
 
@@ -201,10 +205,142 @@ test_qp_long_padding(void **state)
 	assert_int_equal(out[len - 1], '\n');
 }
 
+static const struct {
+	const char *in;
+	int rc;
+	const char *out;	/* decoded, when rc == 0 */
+	size_t out_len;
+} canonical_rows[] = {
+	/* Canonical base64 (SASL): RFC 4648 section 10 first. */
+	{ "", 0, "", 0 },
+	{ "Zg==", 0, "f", 1 },
+	{ "Zm8=", 0, "fo", 2 },
+	{ "Zm9v", 0, "foo", 3 },
+	{ "Zm9vYg==", 0, "foob", 4 },
+	{ "Zm9vYmE=", 0, "fooba", 5 },
+	{ "Zm9vYmFy", 0, "foobar", 6 },
+	/* Binary, NULs and the last two alphabet characters. */
+	{ "AGFsaWNlAHNlY3JldA==", 0, "\0alice\0secret", 13 },
+	{ "+/+/", 0, "\xfb\xff\xbf", 3 },
+	{ "////", 0, "\xff\xff\xff", 3 },
+	{ "AAAA", 0, "\0\0\0", 3 },
+	/* Wrong length. */
+	{ "Z", -1, NULL, 0 },
+	{ "Zg", -1, NULL, 0 },
+	{ "Zg=", -1, NULL, 0 },
+	{ "Zm9vY", -1, NULL, 0 },
+	/* Padding only at the very end, at most two. */
+	{ "Zg==Zg==", -1, NULL, 0 },
+	{ "Z===", -1, NULL, 0 },
+	{ "====", -1, NULL, 0 },
+	{ "=Zm9", -1, NULL, 0 },
+	{ "Zm=v", -1, NULL, 0 },
+	{ "Z=m=", -1, NULL, 0 },
+	/* Non-zero pad bits (RFC 4648 3.5): not canonical. */
+	{ "Zh==", -1, NULL, 0 },
+	{ "Zm9=", -1, NULL, 0 },
+	/* Characters outside the alphabet: white space, URL-safe, NUL. */
+	{ "Zm9v\r\n", -1, NULL, 0 },
+	{ "Zm 9", -1, NULL, 0 },
+	{ "Zm-_", -1, NULL, 0 },
+	{ "Zm9*", -1, NULL, 0 },
+	{ "Zm\x80v", -1, NULL, 0 },
+};
+
+static void
+test_canonical_table(void **state)
+{
+	uint8_t out[64];
+	size_t i, len;
+
+	(void)state;
+	for (i = 0; i < sizeof(canonical_rows) / sizeof(canonical_rows[0]); i++) {
+		int rc = base64_decode_canonical((const uint8_t *)canonical_rows[i].in,
+				       strlen(canonical_rows[i].in), out, sizeof(out),
+				       &len);
+
+		if (rc != canonical_rows[i].rc)
+			fail_msg("row %zu (%s): rc %d", i, canonical_rows[i].in, rc);
+		if (rc == 0 && (len != canonical_rows[i].out_len ||
+				memcmp(out, canonical_rows[i].out, len) != 0))
+			fail_msg("row %zu (%s): wrong output", i, canonical_rows[i].in);
+		if (rc < 0)
+			assert_int_equal(len, 0);
+	}
+	/* A NUL inside the text is not base64 either. */
+	assert_int_equal(base64_decode_canonical((const uint8_t *)"Zm\0v", 4, out,
+				       sizeof(out), &len),
+			 -1);
+}
+
+static void
+test_canonical_room(void **state)
+{
+	uint8_t out[6];
+	size_t len;
+
+	(void)state;
+	/* Exactly enough room, then one octet too little. */
+	assert_int_equal(base64_decode_canonical((const uint8_t *)"Zm9vYmFy", 8, out, 6,
+				       &len),
+			 0);
+	assert_int_equal(len, 6);
+	assert_int_equal(base64_decode_canonical((const uint8_t *)"Zm9vYmFy", 8, out, 5,
+				       &len),
+			 -1);
+	assert_int_equal(base64_decode_canonical((const uint8_t *)"Zm9vYg==", 8, out, 4,
+				       &len),
+			 0);
+	assert_int_equal(base64_decode_canonical((const uint8_t *)"Zm9vYg==", 8, out, 3,
+				       &len),
+			 -1);
+	assert_int_equal(base64_decode_canonical((const uint8_t *)"Zg==", 4, out, 0,
+				       &len),
+			 -1);
+}
+
+static void
+test_canonical_round_trip(void **state)
+{
+	uint8_t in[300], out[300];
+	struct buf enc;
+	size_t n, i, len;
+	unsigned seed = 7;
+
+	(void)state;
+	buf_init(&enc, 1024);
+	for (n = 0; n <= sizeof(in); n++) {
+		for (i = 0; i < n; i++) {
+			seed = seed * 1103515245u + 12345u;
+			in[i] = (uint8_t)(seed >> 16);
+		}
+		buf_reset(&enc);
+		base64_encode(in, n, &enc);
+		assert_int_equal(enc.len, base64_encoded_size(n));
+		assert_int_equal(base64_decode_canonical(enc.data, enc.len, out,
+					       sizeof(out), &len),
+				 0);
+		assert_int_equal(len, n);
+		assert_memory_equal(in, out, n);
+	}
+	buf_reset(&enc);
+	base64_encode((const uint8_t *)"foobar", 6, &enc);
+	assert_memory_equal(enc.data, "Zm9vYmFy", 8);
+	assert_int_equal(base64_encoded_size(1), 4);
+	assert_int_equal(base64_encoded_size(SIZE_MAX), SIZE_MAX);
+	buf_deinit(&enc);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_canonical_table,
+					    testlib_setup, testlib_teardown),
+	    cmocka_unit_test_setup_teardown(test_canonical_room, testlib_setup,
+					    testlib_teardown),
+	    cmocka_unit_test_setup_teardown(test_canonical_round_trip,
+					    testlib_setup, testlib_teardown),
 	    cmocka_unit_test_setup_teardown(test_base64, testlib_setup,
 	                                    testlib_teardown),
 	    cmocka_unit_test_setup_teardown(test_qp, testlib_setup,

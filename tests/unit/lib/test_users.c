@@ -294,6 +294,64 @@ test_unknown_costs_a_hash(void **state)
 	users_free(&u);
 }
 
+/* test_verify_two_steps - users_verify_prepare and users_verify_check */
+static void
+test_verify_two_steps(void **state)
+{
+	static const struct {
+		const char *name, *password;
+		bool known;
+		int rc;
+	} rows[] = {
+		{ "alice", "s3cret", true, 1 },
+		{ "Alice", "s3cret", true, 1 },
+		{ "alice", "S3cret", true, 0 },
+		{ "alice", "", true, 0 },
+		{ "bob@example.com", "pw6", true, 1 },
+		{ "bob@example.com", "s3cret", true, 0 },
+		{ "nobody", "s3cret", false, 0 },
+		{ "../x", "s3cret", false, 0 },
+		{ "", "", false, 0 },
+	};
+	struct users *u = open_users(USERS_SCHEME_YESCRYPT);
+	struct users *u6 = open_users(USERS_SCHEME_SHA512);
+	char long_pw[USERS_PASSWORD_MAX + 2];
+	struct users_check check;
+	const char *error = NULL;
+	size_t i;
+
+	(void)state;
+	/* No table yet: nobody is known, nothing fails. */
+	assert_int_equal(users_verify_prepare(u, "alice", &check, &error), 0);
+	assert_false(check.known);
+	assert_int_equal(users_verify_check(&check, "s3cret"), 0);
+	assert_int_equal(users_add(u, "alice", "s3cret", NULL, &error), 0);
+	assert_int_equal(users_add(u6, "bob@example.com", "pw6", NULL,
+				   &error),
+			 0);
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		assert_int_equal(users_verify_prepare(u, rows[i].name, &check,
+						      &error),
+				 0);
+		if (check.known != rows[i].known ||
+		    users_verify_check(&check, rows[i].password) != rows[i].rc)
+			fail_msg("row %zu (%s)", i, rows[i].name);
+		/* The unknown still get a hash to spend time on. */
+		assert_true(strncmp(check.hash, "$y$", 3) == 0 ||
+			    strncmp(check.hash, "$6$", 3) == 0);
+		/* users_verify agrees. */
+		assert_int_equal(users_verify(u, rows[i].name,
+					      rows[i].password, &error),
+				 rows[i].rc);
+	}
+	memset(long_pw, 'p', sizeof(long_pw) - 1);
+	long_pw[sizeof(long_pw) - 1] = '\0';
+	assert_int_equal(users_verify_prepare(u, "alice", &check, &error), 0);
+	assert_int_equal(users_verify_check(&check, long_pw), 0);
+	users_free(&u);
+	users_free(&u6);
+}
+
 /* One stored value and whether users.c must refuse it. */
 struct value_row {
 	const char *value;
@@ -429,6 +487,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_refusals, users_setup,
 						users_teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_costs_a_hash,
+						users_setup, users_teardown),
+		cmocka_unit_test_setup_teardown(test_verify_two_steps,
 						users_setup, users_teardown),
 		cmocka_unit_test_setup_teardown(test_malformed, users_setup,
 						users_teardown),
