@@ -167,7 +167,7 @@ stream_write(struct stream *st, const void *p, size_t n)
 		return r;
 	}
 	r = tls_write(st->tls, p, n, &status);
-	if (r == 0 && status == TLS_EOF) {
+	if (r <= 0 && status == TLS_EOF) {
 		/* A write cannot "end": the peer is gone. */
 		snprintf(st->error, sizeof(st->error), "write: %s",
 			 tls_conn_error(st->tls)[0] ? tls_conn_error(st->tls)

@@ -22,6 +22,9 @@
  * older mail servers still need (opportunistic TLS is better than none);
  * OpenSSL's defaults for TLS 1.3.
  *
+ * The ticket key file is read, made or replaced under an flock of
+ * PATH.lock, so processes that start together share one key.
+ *
  * Ticket key file format (version 1), TLS_TICKET_FILE_SIZE octets:
  *   "MRTK" (4), version 1 (1 octet), 3 zero octets, then OpenSSL's ticket
  *   key block: key name (16), HMAC secret (32), AES-256 key (32).
@@ -35,6 +38,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -339,8 +343,6 @@ ticket_file_make(const char *path, uint8_t *data, char *err, size_t err_size)
 		tls_fail(err, err_size, "cannot make random bytes for", path);
 		return -1;
 	}
-	/* Two processes may race here: the last rename wins, and tickets
-	 * of the loser are not resumed elsewhere (a full handshake). */
 	if (io_atomic_replace(path, data, TLS_TICKET_FILE_SIZE, 0600) < 0) {
 		snprintf(err, err_size, "write %s: %s", path, strerror(errno));
 		explicit_bzero(data, TLS_TICKET_FILE_SIZE);
@@ -349,18 +351,55 @@ ticket_file_make(const char *path, uint8_t *data, char *err, size_t err_size)
 	return 0;
 }
 
+/*
+ * ticket_lock - flock PATH.lock, so that processes starting together
+ * agree on one key (else each would make its own and the last rename
+ * would win): the lock's descriptor, or -1 (err set)
+ */
+static int
+ticket_lock(const char *path, char *err, size_t err_size)
+{
+	char lock_path[PATH_MAX];
+	int fd, n;
+
+	n = snprintf(lock_path, sizeof(lock_path), "%s.lock", path);
+	if (n < 0 || (size_t)n >= sizeof(lock_path)) {
+		snprintf(err, err_size, "%s: path too long", path);
+		return -1;
+	}
+	fd = open(lock_path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		snprintf(err, err_size, "open %s: %s", lock_path,
+			 strerror(errno));
+		return -1;
+	}
+	while (flock(fd, LOCK_EX) < 0) {
+		if (errno != EINTR) {
+			snprintf(err, err_size, "lock %s: %s", lock_path,
+				 strerror(errno));
+			close(fd);
+			return -1;
+		}
+	}
+	return fd;
+}
+
 /* tls_ctx_ticket_keys_load - use the instance's shared ticket key */
 int
 tls_ctx_ticket_keys_load(struct tls_ctx *ctx, const char *path, char *err,
 			 size_t err_size)
 {
 	uint8_t data[TLS_TICKET_FILE_SIZE + 1];
-	int rc;
+	int rc, lock;
 
 	MR_ASSERT(ctx->server);
+	lock = ticket_lock(path, err, err_size);
+	if (lock < 0)
+		return -1;
 	rc = ticket_file_read(path, data, err, err_size);
 	if (rc == 0)
 		rc = ticket_file_make(path, data, err, err_size) == 0 ? 1 : -1;
+	close(lock);
 	if (rc < 0)
 		return -1;
 	rc = SSL_CTX_set_tlsext_ticket_keys(ctx->ssl_ctx,

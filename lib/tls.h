@@ -31,6 +31,9 @@
  * routines::unsupported protocol"). Nothing here logs except
  * tls_log_established and warnings about the ticket key file.
  *
+ * OpenSSL writes to the socket with write(2): the process must ignore
+ * SIGPIPE (lib/server does for every daemon).
+ *
  * Ownership: contexts are reference counted (tls_ctx_ref, tls_ctx_free);
  * a connection holds a reference on its context. The socket stays the
  * caller's: tls_conn_free does not close it.
@@ -95,7 +98,8 @@ struct tls_ctx *tls_client_ctx_new(const char *ca_file, char *err,
  * tls_ctx_ticket_keys_load - encrypt and decrypt session tickets with the
  * key in path, shared by every process that loads the same file. The file
  * is made (mode 0600, random bytes) when it does not exist, and replaced
- * when it is older than TLS_TICKET_KEY_MAX_AGE_S. Returns 0, or -1 with
+ * when it is older than TLS_TICKET_KEY_MAX_AGE_S, under an flock of
+ * PATH.lock (made too, mode 0600). Returns 0, or -1 with
  * err set when the file cannot be made or is not safe to use (not a plain
  * file of ours, readable by others, wrong size or version): the context
  * then keeps OpenSSL's own key, private to the process, and resumption

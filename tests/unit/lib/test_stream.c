@@ -8,6 +8,7 @@
 #include "tests/unit/testlib.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -257,6 +258,38 @@ test_eof_and_errors(void **state)
 	close(sv[0]);
 }
 
+static void
+test_write_after_peer_closed(void **state)
+{
+	char err[512];
+	struct tls_ctx *sctx = tls_server_ctx_new(cert, key, err, sizeof(err));
+	struct tls_ctx *cctx = tls_client_ctx_new(cert, err, sizeof(err));
+	struct tlstest_pair p;
+	uint8_t byte;
+	int i;
+
+	(void)state;
+	/* The client says goodbye (close_notify) and closes. */
+	tlstest_pair_init(&p);
+	tlstest_start_tls(&p, sctx, cctx, NULL, NULL);
+	p.c.close_notify = true;
+	p.s.want_in = 1;
+	tlstest_run(&p);
+	assert_true(p.s.eof);
+	shutdown(p.c.fd, SHUT_RDWR);
+	/* The server's reply has nowhere to go: an error, never 0 (a
+	 * caller looping "while output is left" would spin on 0). */
+	for (i = 0; i < 3; i++) {
+		errno = 0;
+		assert_int_equal(stream_write(&p.s.st, "221 Bye\r\n", 9), -1);
+		assert_int_not_equal(errno, EAGAIN);
+	}
+	assert_int_equal(stream_read(&p.s.st, &byte, 1), 0);
+	tlstest_pair_deinit(&p);
+	tls_ctx_free(&sctx);
+	tls_ctx_free(&cctx);
+}
+
 int
 main(void)
 {
@@ -271,10 +304,15 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_starttls_upgrade,
 						testlib_setup,
 						testlib_teardown),
+		cmocka_unit_test_setup_teardown(test_write_after_peer_closed,
+						testlib_setup,
+						testlib_teardown),
 		cmocka_unit_test_setup_teardown(test_eof_and_errors,
 						testlib_setup,
 						testlib_teardown),
 	};
 
+	/* As in every daemon (lib/server): OpenSSL writes with write(2). */
+	signal(SIGPIPE, SIG_IGN);
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

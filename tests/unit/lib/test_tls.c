@@ -9,6 +9,7 @@
 #include "tests/unit/testlib.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -516,7 +517,7 @@ test_ticket_file(void **state)
 	assert_int_equal(tls_ctx_ticket_keys_load(ctx, "/nonexistent/t.key",
 						  err, sizeof(err)),
 			 -1);
-	assert_non_null(strstr(err, "write /nonexistent/t.key"));
+	assert_non_null(strstr(err, "open /nonexistent/t.key.lock"));
 	buf_deinit(&first);
 	buf_deinit(&now);
 	tls_ctx_free(&ctx);
@@ -603,5 +604,7 @@ main(void)
 						testlib_teardown),
 	};
 
+	/* As in every daemon (lib/server): OpenSSL writes with write(2). */
+	signal(SIGPIPE, SIG_IGN);
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
