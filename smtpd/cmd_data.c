@@ -56,8 +56,6 @@ data_received(struct smtpd_session *s, const char *id, struct buf *b)
 	char date[64], helo[SMTPD_NAME_MAX];
 	time_t now = time(NULL);
 	struct tm tm;
-	const char *proto;
-
 	localtime_r(&now, &tm);
 	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S %z (%Z)", &tm);
 	if (s->is_local) {
@@ -70,13 +68,16 @@ data_received(struct smtpd_session *s, const char *id, struct buf *b)
 	}
 	data_header_text(helo, sizeof(helo),
 			 s->helo != NULL ? s->helo : s->client_name);
-	proto = t->smtputf8 ? (s->esmtp ? "UTF8SMTP" : "UTF8SMTP")
-			    : (s->esmtp ? "ESMTP" : "SMTP");
-	buf_printf(b,
-		   "Received: from %s (%s [%s])\r\n"
-		   "\tby %s (%s) with %s id %s",
-		   helo, s->client_name, s->client_addr, param_myhostname,
-		   param_mail_name, proto, id);
+	buf_printf(b, "Received: from %s (%s [%s])\r\n", helo,
+		   s->client_name, s->client_addr);
+	/* Postfix's TLS comment; no client certificate is asked for. */
+	if (s->tls_desc[0] != '\0')
+		buf_printf(b,
+			   "\t(using %s)\r\n"
+			   "\t(No client certificate requested)\r\n",
+			   s->tls_desc);
+	buf_printf(b, "\tby %s (%s) with %s id %s", param_myhostname,
+		   param_mail_name, smtpd_protocol(s), id);
 	if (t->rcpt_count == 1 && strlen(t->rcpts[0].address) < 256 &&
 	    !t->smtputf8)
 		buf_printf(b, "\r\n\tfor <%s>; %s\r\n", t->rcpts[0].address,
@@ -116,7 +117,8 @@ data_open_queue(struct smtpd_session *s)
 	client.name = s->client_name;
 	client.addr = s->client_addr;
 	client.helo = s->helo;
-	client.protocol = s->is_local ? "local" : s->esmtp ? "ESMTP" : "SMTP";
+	client.protocol = (char *)smtpd_protocol(s);
+	client.auth_user = s->sasl_username;
 	queue_write_sender(t->qw, t->sender);
 	for (i = 0; i < t->rcpt_count; i++) {
 		struct queue_rcpt r;
@@ -155,6 +157,11 @@ data_open_queue(struct smtpd_session *s)
 	if (s->is_local)
 		log_info("%s: uid=%ld from=<%s>", queue_write_id(t->qw),
 			 (long)s->peer_uid, log_safe_str(t->sender));
+	else if (s->sasl_username != NULL)
+		log_info("%s: client=%s[%s], sasl_method=%s, "
+			 "sasl_username=%s",
+			 queue_write_id(t->qw), s->client_name,
+			 s->client_addr, s->sasl_method, s->sasl_username);
 	else
 		log_info("%s: client=%s[%s]", queue_write_id(t->qw),
 			 s->client_name, s->client_addr);

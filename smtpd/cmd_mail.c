@@ -4,7 +4,10 @@
  *
  * The path and parameters were parsed and validated by lib/smtp_cmd; this
  * file applies session rules: one transaction at a time, the declared
- * size against message_size_limit. The null sender is accepted.
+ * size against message_size_limit, and who may use the sender address
+ * (smtpd_sender_login_maps, policy.c). The null sender is accepted.
+ * AUTH=<mailbox> (RFC 4954 5) is accepted and not kept: mailroom trusts
+ * no other server's word on who authenticated, as RFC 4954 allows.
  */
 #include "lib/log.h"
 #include "lib/mem.h"
@@ -16,6 +19,9 @@ void
 cmd_mail(struct smtpd_session *s, struct smtp_cmd *cmd)
 {
 	struct smtpd_txn *t = &s->txn;
+	char reply_buf[SMTPD_HEADER_MAX];
+	const char *reply;
+	char *formatted;
 
 	if (t->active) {
 		smtpd_count(s, SMTPD_STAT_MAIL, false);
@@ -33,9 +39,22 @@ cmd_mail(struct smtpd_session *s, struct smtp_cmd *cmd)
 		smtpd_reply(s, "555 5.5.4 Unsupported option: SMTPUTF8");
 		return;
 	}
+	formatted = addr_format(&cmd->path);
+	if (smtpd_policy_sender(s, &cmd->path, formatted, reply_buf,
+				sizeof(reply_buf), &reply) < 0) {
+		log_info("NOQUEUE: reject: MAIL from %s[%s]: %s; from=<%s> "
+			 "proto=%s helo=<%s>",
+			 s->client_name, s->client_addr, reply,
+			 log_safe_str(formatted), s->esmtp ? "ESMTP" : "SMTP",
+			 log_safe_str(s->helo ? s->helo : ""));
+		smtpd_count(s, SMTPD_STAT_MAIL, false);
+		smtpd_reply(s, "%s", reply);
+		mem_free(&formatted);
+		return;
+	}
 	smtpd_txn_reset(s);
 	t->active = true;
-	t->sender = addr_format(&cmd->path);
+	t->sender = formatted;
 	t->body = cmd->body;
 	t->ret = cmd->ret;
 	t->smtputf8 = (cmd->params & SMTP_PARAM_SMTPUTF8) != 0;

@@ -2,11 +2,13 @@
  * commands.c - the SMTP command table and the trivial verbs.
  *
  * smtpd_command parses one command line (lib/smtp_cmd) and dispatches it;
- * HELO, EHLO, RSET, NOOP, QUIT, VRFY, EXPN, HELP, STARTTLS and AUTH are
- * answered here; MAIL, RCPT, DATA and BDAT live in cmd_*.c.
- * Every reply carries an RFC 3463 enhanced status code. STARTTLS is not
- * offered until TLS exists; if a client sends it anyway, it gets 454 and
- * everything pipelined behind it is thrown away (CVE-2011-0411 discipline).
+ * HELO, EHLO, RSET, NOOP, QUIT, VRFY, EXPN and HELP are answered here;
+ * MAIL, RCPT, DATA, BDAT, STARTTLS and AUTH live in cmd_*.c. smtpd_protocol
+ * names the session's protocol for Received: headers and the queue file.
+ * Every reply carries an RFC 3463 enhanced status code. With
+ * smtpd_tls_security_level = encrypt every command but HELO, EHLO,
+ * STARTTLS, RSET, NOOP, QUIT (and BDAT, whose chunk must still be read)
+ * gets 530 5.7.0 before TLS, as with Postfix.
  */
 #include <string.h>
 
@@ -49,6 +51,10 @@ cmd_helo(struct smtpd_session *s, struct smtp_cmd *cmd)
 		smtpd_reply(s, "250-SIZE");
 	if (!param_disable_vrfy_command)
 		smtpd_reply(s, "250-VRFY");
+	if (smtpd_tls_is_offered(s))
+		smtpd_reply(s, "250-STARTTLS");
+	if (smtpd_auth_is_offered(s))
+		smtpd_reply(s, "250-AUTH PLAIN LOGIN");
 	smtpd_reply(s, "250-ENHANCEDSTATUSCODES");
 	smtpd_reply(s, "250-8BITMIME");
 	smtpd_reply(s, "250-DSN");
@@ -121,23 +127,60 @@ cmd_help(struct smtpd_session *s, struct smtp_cmd *cmd)
 	smtpd_reply(s, "214 2.0.0 See RFC 5321");
 }
 
-/* cmd_starttls - not available yet; discard what was pipelined after it */
-static void
-cmd_starttls(struct smtpd_session *s, struct smtp_cmd *cmd)
+/* smtpd_protocol - RFC 3848 protocol name of the session */
+const char *
+smtpd_protocol(const struct smtpd_session *s)
 {
-	(void)cmd;
-	s->discard_input = true;
-	smtpd_count(s, SMTPD_STAT_STARTTLS, false);
-	smtpd_reply(s, "454 4.7.0 TLS not available due to local problem");
+	static const char *const names[2][2][2] = {
+		/* [utf8][tls][auth] */
+		{ { "ESMTP", "ESMTPA" }, { "ESMTPS", "ESMTPSA" } },
+		{ { "UTF8SMTP", "UTF8SMTPA" }, { "UTF8SMTPS", "UTF8SMTPSA" } },
+	};
+	bool tls = s->tls_desc[0] != '\0';
+
+	if (s->is_local)
+		return "local";
+	if (!s->esmtp)
+		return tls ? "SMTPS" : "SMTP";
+	return names[s->txn.smtputf8][tls][s->sasl_username != NULL];
 }
 
-/* cmd_auth - not offered without TLS */
-static void
-cmd_auth(struct smtpd_session *s, struct smtp_cmd *cmd)
+/* command_stat - the counter of a verb */
+static enum smtpd_stat
+command_stat(enum smtp_verb verb)
 {
-	(void)cmd;
-	smtpd_count(s, SMTPD_STAT_AUTH, false);
-	smtpd_reply(s, "503 5.5.1 Error: authentication not enabled");
+	switch (verb) {
+	case SMTP_VERB_AUTH:
+		return SMTPD_STAT_AUTH;
+	case SMTP_VERB_MAIL:
+		return SMTPD_STAT_MAIL;
+	case SMTP_VERB_RCPT:
+		return SMTPD_STAT_RCPT;
+	case SMTP_VERB_DATA:
+		return SMTPD_STAT_DATA;
+	case SMTP_VERB_VRFY:
+		return SMTPD_STAT_VRFY;
+	default:
+		return SMTPD_STAT_OTHER;
+	}
+}
+
+/* command_needs_tls - refused before STARTTLS at level encrypt */
+static bool
+command_needs_tls(enum smtp_verb verb)
+{
+	switch (verb) {
+	case SMTP_VERB_HELO:
+	case SMTP_VERB_EHLO:
+	case SMTP_VERB_STARTTLS:
+	case SMTP_VERB_RSET:
+	case SMTP_VERB_NOOP:
+	case SMTP_VERB_QUIT:
+	case SMTP_VERB_BDAT:	/* no transaction: its chunk is dropped */
+		return false;
+	default:
+		return true;
+	}
 }
 
 typedef void smtpd_cmd_fn(struct smtpd_session *s, struct smtp_cmd *cmd);
@@ -184,10 +227,14 @@ smtpd_command(struct smtpd_session *s, const uint8_t *line, size_t n)
 		smtp_cmd_deinit(&cmd);
 		return;
 	}
-	if ((size_t)cmd.verb < sizeof(handlers) / sizeof(handlers[0]) &&
-	    handlers[cmd.verb] != NULL)
+	if (smtpd_tls_is_required(s) && command_needs_tls(cmd.verb)) {
+		smtpd_count(s, command_stat(cmd.verb), false);
+		smtpd_reply(s, "530 5.7.0 Must issue a STARTTLS command first");
+	} else if ((size_t)cmd.verb < sizeof(handlers) / sizeof(handlers[0]) &&
+		   handlers[cmd.verb] != NULL) {
 		handlers[cmd.verb](s, &cmd);
-	else
+	} else {
 		smtpd_reply(s, "502 5.5.1 Error: command not implemented");
+	}
 	smtp_cmd_deinit(&cmd);
 }

@@ -18,6 +18,7 @@ smtpd_init(struct server *srv)
 
 	sd->srv = srv;
 	smtpd_policy_init(sd);
+	smtpd_tls_init(sd);
 	sd->pool = workpool_new(server_loop(srv), SMTPD_COMMIT_THREADS);
 	server_set_ctx(srv, sd);
 }
@@ -30,6 +31,7 @@ smtpd_deinit(struct server *srv)
 
 	/* Commits in flight finish (and are answered) before we go. */
 	workpool_free(&sd->pool);
+	smtpd_tls_deinit(sd);
 	smtpd_policy_deinit(sd);
 	mem_free(&sd);
 }

@@ -2,8 +2,11 @@
  * policy.c - smtpd's decisions: who may send to whom.
  *
  * smtpd_policy_init/deinit (lists from main.cf), smtpd_policy_rcpt (one
- * recipient), smtpd_policy_client_allowed/release (connections per client,
- * counted across the service's processes in lib/client_count.c).
+ * recipient), smtpd_policy_sender (who may use a sender address),
+ * smtpd_policy_client_allowed/release (connections per client, counted
+ * across the service's processes in lib/client_count.c),
+ * smtpd_policy_auth_is_blocked/failed (failed AUTHs per client, counted
+ * across the instance in lib/auth_fail.c).
  *
  * A recipient is accepted when its domain is
  *   local   (mydestination): the user (the local part without its
@@ -15,8 +18,21 @@
  *           virtual_mailbox_maps or the users table, else 550 5.1.1;
  *   relayed: the domain is in relay_domains (subdomains included, as with
  *           Postfix's parent_domain_matches_subdomains), or the client may
- *           relay (mynetworks, local submission), else 554 5.7.1 Relay access
+ *           relay (mynetworks, local submission, or it authenticated with
+ *           AUTH: permit_sasl_authenticated), else 554 5.7.1 Relay access
  *           denied.
+ *
+ * A sender (MAIL FROM), when smtpd_sender_login_maps is set, is checked
+ * as by Postfix's reject_sender_login_mismatch: the owners of the address
+ * are looked up under the address, the address without its
+ * recipient_delimiter extension, the local part alone for a local domain,
+ * and "@domain" (first found wins; a value lists login names separated by
+ * commas or white space). An authenticated client must be one of the
+ * owners, else 553 5.7.1 <addr>: Sender address rejected: not owned by
+ * user NAME; a client that did not authenticate may not use an address
+ * that has owners: 553 5.7.1 <addr>: Sender address rejected: not logged
+ * in. The null sender and local submission are not checked.
+ *
  * A table that cannot be read gives 451 4.3.0 (temporary): nothing is
  * refused for good because of a local problem.
  */
@@ -24,6 +40,7 @@
 #include <pwd.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "lib/client_count.h"
 #include "lib/dict.h"
@@ -90,6 +107,10 @@ smtpd_policy_init(struct smtpd *sd)
 				     NULL);
 	sd->local_dicts = policy_dicts_new(sd->local_maps);
 	sd->virtual_dicts = policy_dicts_new(sd->virtual_maps);
+	sd->sender_login_maps = str_split(param_smtpd_sender_login_maps,
+					  " \t\r\n,", NULL);
+	sd->sender_login_dicts = policy_dicts_new(sd->sender_login_maps);
+	sd->sasl_enabled = param_smtpd_sasl_auth_enable;
 	sd->users = users_new(param_user_database, "", USERS_SCHEME_YESCRYPT,
 			      &error);
 	if (sd->users == NULL)
@@ -120,10 +141,13 @@ smtpd_policy_deinit(struct smtpd *sd)
 	str_split_free(&sd->virtual_domains);
 	policy_dicts_free(sd->local_maps, &sd->local_dicts);
 	policy_dicts_free(sd->virtual_maps, &sd->virtual_dicts);
+	policy_dicts_free(sd->sender_login_maps, &sd->sender_login_dicts);
 	str_split_free(&sd->local_maps);
 	str_split_free(&sd->virtual_maps);
+	str_split_free(&sd->sender_login_maps);
 	users_free(&sd->users);
 	client_count_free(&sd->clients);
+	auth_fail_free(&sd->auth_failures);
 }
 
 /* policy_domain_in - exact (case-insensitive) membership */
@@ -160,26 +184,37 @@ policy_domain_matches(char **list, const char *domain)
 }
 
 /*
- * policy_map_find - key in one table: 1 yes, 0 no, -1 error. The handle
+ * policy_map_value - key in one table: 1 found (the value in *value_r,
+ * valid until the next lookup in the table), 0 not, -1 error. The handle
  * is opened on first use and kept in *slot for the life of the process
  * (dict handles follow their file, so a rebuilt table is seen); a table
  * that cannot be opened is tried again at the next lookup.
  */
 static int
-policy_map_find(const char *spec, struct dict **slot, const char *key)
+policy_map_value(const char *spec, struct dict **slot, const char *key,
+		 const char **value_r)
 {
-	const char *error, *value;
+	const char *error;
 	int found;
 
 	if (*slot == NULL && (*slot = dict_open(spec, 0, &error)) == NULL) {
 		log_warn("%s: %s", spec, error);
 		return -1;
 	}
-	found = dict_lookup(*slot, key, &value, &error);
+	found = dict_lookup(*slot, key, value_r, &error);
 	if (found < 0)
 		log_warn("%s: lookup of %s: %s", spec, log_safe_str(key),
 			 error);
 	return found;
+}
+
+/* policy_map_find - key in one table: 1 yes, 0 no, -1 error */
+static int
+policy_map_find(const char *spec, struct dict **slot, const char *key)
+{
+	const char *value;
+
+	return policy_map_value(spec, slot, key, &value);
 }
 
 
@@ -285,8 +320,8 @@ smtpd_policy_rcpt(struct smtpd_session *s, const struct addr *a,
 			 formatted);
 		return -1;
 	}
-	if (s->may_relay || policy_domain_matches(sd->relay_domains,
-						  a->domain))
+	if (s->may_relay || s->sasl_username != NULL ||
+	    policy_domain_matches(sd->relay_domains, a->domain))
 		return 0;
 	snprintf(reply_buf, reply_size,
 		 "554 5.7.1 <%s>: Relay access denied", formatted);
@@ -336,4 +371,149 @@ smtpd_policy_client_release(struct smtpd *sd, struct smtpd_session *s)
 	(void)client_count_addr_parse(s->client_addr, addr);
 	client_count_release(policy_client_table(sd), addr);
 	s->counted = false;
+}
+
+/*
+ * policy_login_owners - the owners of a sender address in
+ * smtpd_sender_login_maps: 1 found (a copy in *owners_r), 0 none, -1
+ * temporary failure
+ */
+static int
+policy_login_owners(struct smtpd *sd, const struct addr *a,
+		    const char *formatted, char **owners_r)
+{
+	char *keys[4];
+	size_t nkeys = 0, i, k;
+	int found = 0;
+
+	*owners_r = NULL;
+	keys[nkeys++] = str_lower(mem_strdup(formatted));
+	if (a->domain != NULL) {
+		char *user = policy_local_user(a->local);
+
+		/* user+ext@domain: also user@domain (Postfix's order). */
+		keys[nkeys++] = mem_asprintf("%s@%s", user, a->domain);
+		str_lower(keys[nkeys - 1]);
+		if (policy_domain_in(sd->mydestination, a->domain))
+			keys[nkeys++] = mem_strdup(user);
+		keys[nkeys++] = str_lower(mem_asprintf("@%s", a->domain));
+		mem_free(&user);
+	}
+	for (k = 0; k < nkeys && found == 0; k++) {
+		if (k > 0 && strcmp(keys[k], keys[k - 1]) == 0)
+			continue;
+		for (i = 0; sd->sender_login_maps[i] != NULL && found == 0;
+		     i++) {
+			const char *value;
+
+			found = policy_map_value(sd->sender_login_maps[i],
+						 &sd->sender_login_dicts[i],
+						 keys[k], &value);
+			if (found > 0)
+				*owners_r = mem_strdup(value);
+		}
+	}
+	for (k = 0; k < nkeys; k++)
+		mem_free(&keys[k]);
+	return found;
+}
+
+/* policy_is_owner - name is in the owners list */
+static bool
+policy_is_owner(const char *owners, const char *name)
+{
+	char **list = str_split(owners, " \t\r\n,", NULL);
+	bool is_owner = false;
+	char **p;
+
+	for (p = list; *p != NULL && !is_owner; p++)
+		is_owner = str_eq_ci(*p, name);
+	str_split_free(&list);
+	return is_owner;
+}
+
+/* smtpd_policy_sender - reject_sender_login_mismatch */
+int
+smtpd_policy_sender(struct smtpd_session *s, const struct addr *a,
+		    const char *formatted, char *reply_buf, size_t reply_size,
+		    const char **reply_r)
+{
+	struct smtpd *sd = s->sd;
+	char *owners;
+	int found;
+
+	*reply_r = reply_buf;
+	if (sd->sender_login_maps[0] == NULL || s->is_local ||
+	    formatted[0] == '\0')
+		return 0;
+	found = policy_login_owners(sd, a, formatted, &owners);
+	if (found < 0) {
+		snprintf(reply_buf, reply_size,
+			 "451 4.3.0 <%s>: Temporary lookup failure", formatted);
+		return -1;
+	}
+	if (s->sasl_username != NULL) {
+		bool ok = found > 0 && policy_is_owner(owners, s->sasl_username);
+
+		mem_free(&owners);
+		if (ok)
+			return 0;
+		snprintf(reply_buf, reply_size,
+			 "553 5.7.1 <%s>: Sender address rejected: not owned "
+			 "by user %s",
+			 formatted, s->sasl_username);
+		return -1;
+	}
+	mem_free(&owners);
+	if (found == 0)
+		return 0;
+	snprintf(reply_buf, reply_size,
+		 "553 5.7.1 <%s>: Sender address rejected: not logged in",
+		 formatted);
+	return -1;
+}
+
+/* policy_auth_table - the instance's failed-AUTH table, opened lazily */
+static struct auth_fail *
+policy_auth_table(struct smtpd *sd)
+{
+	if (sd->auth_failures == NULL)
+		sd->auth_failures = auth_fail_new(param_queue_directory);
+	return sd->auth_failures;
+}
+
+/* policy_auth_is_counted - failed AUTHs of this client are limited */
+static bool
+policy_auth_is_counted(const struct smtpd_session *s)
+{
+	/* mynetworks is exempt, as from the connection limit. */
+	return !s->may_relay && param_smtpd_client_auth_failure_limit > 0;
+}
+
+/* smtpd_policy_auth_is_blocked - too many failures in the window */
+bool
+smtpd_policy_auth_is_blocked(struct smtpd_session *s)
+{
+	uint8_t addr[CLIENT_COUNT_ADDR_SIZE];
+
+	if (!policy_auth_is_counted(s))
+		return false;
+	(void)client_count_addr_parse(s->client_addr, addr);
+	return auth_fail_count(policy_auth_table(s->sd), addr, time(NULL),
+			       (unsigned)param_smtpd_client_auth_failure_time) >=
+	       (unsigned)param_smtpd_client_auth_failure_limit;
+}
+
+/* smtpd_policy_auth_failed - count a failure; true when the limit is hit */
+bool
+smtpd_policy_auth_failed(struct smtpd_session *s)
+{
+	uint8_t addr[CLIENT_COUNT_ADDR_SIZE];
+
+	if (!policy_auth_is_counted(s))
+		return false;
+	(void)client_count_addr_parse(s->client_addr, addr);
+	return auth_fail_add(policy_auth_table(s->sd), addr, time(NULL),
+			     (unsigned)param_smtpd_client_auth_failure_time) >=
+	       (unsigned)param_smtpd_client_auth_failure_limit;
 }

@@ -2,16 +2,23 @@
  * session.c - one SMTP session: I/O, framing, replies, timeouts.
  *
  * smtpd_session_accept (a new connection), smtpd_reply (queue a reply),
- * smtpd_session_close_after_reply, smtpd_txn_reset.
+ * smtpd_session_close_after_reply, smtpd_session_resume, smtpd_txn_reset.
  *
  * Untrusted input: everything read from the client. The input buffer is
  * bounded (SMTPD_IN_MAX); command lines are framed by lib/smtp_line (CRLF
- * only, 512 octets); message text goes through lib/dot_stuff. Replies to
- * pipelined commands are answered in order and flushed when no complete
- * command is left in the input (RFC 2920 3.1). While the client does not
- * read its replies (more than SMTPD_OUT_HIGH_WATER pending), no further
- * command is executed. A session that says nothing for smtpd_timeout is
- * closed with 421.
+ * only, 512 octets; AUTH lines SMTPD_AUTH_LINE_MAX when AUTH is enabled);
+ * message text goes through lib/dot_stuff. Replies to pipelined commands
+ * are answered in order and flushed when no complete command is left in
+ * the input (RFC 2920 3.1). While the client does not read its replies
+ * (more than SMTPD_OUT_HIGH_WATER pending), no further command is
+ * executed. A session that says nothing for smtpd_timeout is closed with
+ * 421 (without a reply during a TLS handshake).
+ *
+ * I/O goes through lib/stream, which hides whether TLS is on. Input that
+ * OpenSSL has decrypted but the session could not take yet is not seen by
+ * epoll: session_update_interest schedules a read for it (stream.h rule
+ * 3). After "220 Ready to start TLS" the session reads nothing more in
+ * plaintext: the next byte from the socket belongs to the handshake.
  */
 #include <errno.h>
 #include <netdb.h>
@@ -29,6 +36,7 @@
 
 static void session_process(struct smtpd_session *s);
 static void session_free(struct smtpd_session *s);
+static void session_on_io(void *ctx, int fd, unsigned revents);
 
 /* smtpd_reply - append one reply line (CRLF added) */
 void
@@ -130,7 +138,12 @@ session_free(struct smtpd_session *s)
 	smtpd_policy_client_release(s->sd, s);
 	event_io_remove(&s->io);
 	event_timer_remove(&s->timer);
+	event_timer_remove(&s->auth_timer);
+	event_defer_cancel(&s->pending);
+	stream_close_notify(&s->st);
+	stream_deinit(&s->st);
 	close(s->fd);
+	smtpd_auth_reset(s);
 	smtpd_txn_reset(s);
 	buf_deinit(&s->txn.chunk);
 	buf_deinit(&s->in);
@@ -144,16 +157,17 @@ session_free(struct smtpd_session *s)
 static int
 session_flush(struct smtpd_session *s)
 {
+	/* Nothing goes out while the handshake owns the socket. */
+	if (s->state == SMTPD_STATE_TLS)
+		return 0;
 	while (s->out.len > 0) {
-		ssize_t w = send(s->fd, s->out.data, s->out.len, MSG_NOSIGNAL);
+		ssize_t w = stream_write(&s->st, s->out.data, s->out.len);
 
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
+		if (w <= 0) {
+			if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 				return 0;
-			log_info("write to %s[%s]: %m", s->client_name,
-				 s->client_addr);
+			log_info("write to %s[%s]: %s", s->client_name,
+				 s->client_addr, stream_error(&s->st));
 			return -1;
 		}
 		buf_consume(&s->out, (size_t)w);
@@ -161,19 +175,35 @@ session_flush(struct smtpd_session *s)
 	return 0;
 }
 
+/* session_on_pending - read TLS input that epoll does not signal */
+static void
+session_on_pending(void *ctx)
+{
+	struct smtpd_session *s = ctx;
+
+	s->pending = NULL;
+	session_on_io(s, s->fd, EVENT_READ);
+}
+
 /* session_update_interest - read while we can act on input, write while
  * replies are pending */
 static void
 session_update_interest(struct smtpd_session *s)
 {
-	unsigned events = 0;
+	bool want_read, want_write = s->out.len > 0;
 
-	if (s->out.len > 0)
-		events |= EVENT_WRITE;
-	if (s->state != SMTPD_STATE_CLOSING &&
-	    s->out.len < SMTPD_OUT_HIGH_WATER && buf_room(&s->in) > 0)
-		events |= EVENT_READ;
-	event_io_set(s->io, events);
+	if (s->state == SMTPD_STATE_TLS) {
+		event_io_set(s->io, stream_events(&s->st, false, false));
+		return;
+	}
+	/* After "220 Ready to start TLS" plaintext input is over. */
+	want_read = s->state != SMTPD_STATE_CLOSING &&
+		    s->state != SMTPD_STATE_TLS_START &&
+		    s->out.len < SMTPD_OUT_HIGH_WATER && buf_room(&s->in) > 0;
+	event_io_set(s->io, stream_events(&s->st, want_read, want_write));
+	if (want_read && s->pending == NULL && stream_has_pending(&s->st))
+		s->pending = event_defer(server_loop(s->sd->srv),
+					 session_on_pending, s);
 }
 
 /* session_on_timeout - the client said nothing for smtpd_timeout */
@@ -182,9 +212,17 @@ session_on_timeout(void *ctx)
 {
 	struct smtpd_session *s = ctx;
 
-	if (s->state == SMTPD_STATE_COMMIT) {
+	if (s->state == SMTPD_STATE_COMMIT ||
+	    s->state == SMTPD_STATE_AUTH_CHECK) {
 		event_timer_reset(s->timer,
 				  (uint64_t)param_smtpd_timeout * 1000);
+		return;
+	}
+	if (s->state == SMTPD_STATE_TLS || s->state == SMTPD_STATE_TLS_START) {
+		/* No plaintext reply fits into a TLS handshake. */
+		log_info("timeout after STARTTLS from %s[%s]", s->client_name,
+			 s->client_addr);
+		session_free(s);
 		return;
 	}
 	log_info("timeout after %s from %s[%s]",
@@ -195,6 +233,13 @@ session_on_timeout(void *ctx)
 		    param_myhostname);
 	session_flush(s);
 	session_free(s);
+}
+
+/* session_is_auth_command - an AUTH line, which may be longer than 512 */
+static bool
+session_is_auth_command(const uint8_t *line, size_t len)
+{
+	return len >= 5 && strncasecmp((const char *)line, "AUTH ", 5) == 0;
 }
 
 /* session_process_commands - execute complete command lines */
@@ -208,7 +253,11 @@ session_process_commands(struct smtpd_session *s)
 	while (s->state == SMTPD_STATE_CMD &&
 	       s->out.len < SMTPD_OUT_HIGH_WATER &&
 	       smtp_line_next(&s->framer, &s->in, &line, &len, &flags) == 1) {
-		if (flags & SMTP_LINE_TOO_LONG) {
+		if (s->auth_step != SMTPD_AUTH_NONE) {
+			smtpd_auth_line(s, line, len, flags);
+		} else if ((flags & SMTP_LINE_TOO_LONG) ||
+			   (len > SMTP_LINE_MAX - 2 &&
+			    !session_is_auth_command(line, len))) {
 			smtpd_reply(s, "500 5.5.2 Error: line too long");
 			smtpd_count(s, SMTPD_STAT_OTHER, false);
 			s->errors++;
@@ -220,6 +269,10 @@ session_process_commands(struct smtpd_session *s)
 			s->errors++;
 		} else {
 			smtpd_command(s, line, len);
+			/* UNSAFE: our own input buffer; an initial response
+			 * holds a password: wipe it before it is consumed. */
+			if (session_is_auth_command(line, len))
+				explicit_bzero((void *)line, len);
 		}
 		smtp_line_consume(&s->framer, &s->in);
 		if (s->discard_input) {
@@ -253,8 +306,10 @@ session_process(struct smtpd_session *s)
 				break;
 			continue;
 		}
-		if (s->state == SMTPD_STATE_CLOSING ||
-		    s->state == SMTPD_STATE_COMMIT || s->in.len == 0)
+		if (s->state != SMTPD_STATE_DATA &&
+		    s->state != SMTPD_STATE_BDAT)
+			break;
+		if (s->in.len == 0)
 			break;
 		if (s->state == SMTPD_STATE_DATA)
 			used = smtpd_data_feed(s, s->in.data, s->in.len);
@@ -268,6 +323,23 @@ session_process(struct smtpd_session *s)
 	}
 }
 
+/* session_state_name - what the session was doing, for log lines */
+static const char *
+session_state_name(const struct smtpd_session *s)
+{
+	switch (s->state) {
+	case SMTPD_STATE_DATA:
+		return "DATA";
+	case SMTPD_STATE_BDAT:
+		return "BDAT";
+	case SMTPD_STATE_TLS:
+	case SMTPD_STATE_TLS_START:
+		return "STARTTLS";
+	default:
+		return s->auth_step != SMTPD_AUTH_NONE ? "AUTH" : "command";
+	}
+}
+
 /* session_settle - after input was handled: flush, close or wait */
 static void
 session_settle(struct smtpd_session *s, bool eof)
@@ -275,9 +347,8 @@ session_settle(struct smtpd_session *s, bool eof)
 	if (session_flush(s) < 0 || eof) {
 		if (eof && s->state != SMTPD_STATE_CLOSING)
 			log_info("lost connection after %s from %s[%s]",
-				 s->state == SMTPD_STATE_DATA ? "DATA"
-							      : "command",
-				 s->client_name, s->client_addr);
+				 session_state_name(s), s->client_name,
+				 s->client_addr);
 		session_free(s);
 		return;
 	}
@@ -285,7 +356,89 @@ session_settle(struct smtpd_session *s, bool eof)
 		session_free(s);
 		return;
 	}
+	if (s->state == SMTPD_STATE_TLS_START && s->out.len == 0) {
+		/* "220 Ready to start TLS" is out: the first handshake step
+		 * (session_on_io may free the session). */
+		smtpd_tls_begin(s);
+		session_on_io(s, s->fd, 0);
+		return;
+	}
 	session_update_interest(s);
+}
+
+/* session_is_waiting - a worker or a timer has the session */
+static bool
+session_is_waiting(const struct smtpd_session *s)
+{
+	return s->state == SMTPD_STATE_COMMIT ||
+	       s->state == SMTPD_STATE_AUTH_CHECK;
+}
+
+/* session_read - take what the client sent; true at EOF or on an error */
+static bool
+session_read(struct smtpd_session *s)
+{
+	for (;;) {
+		size_t room = buf_room(&s->in);
+		uint8_t *p;
+		ssize_t r;
+
+		if (room == 0)
+			return false;
+		p = buf_reserve(&s->in, room);
+		r = stream_read(&s->st, p, room);
+		if (r > 0) {
+			buf_commit(&s->in, (size_t)r);
+			event_timer_reset(s->timer,
+					  (uint64_t)param_smtpd_timeout * 1000);
+			/* Records OpenSSL decrypted already: take them now,
+			 * epoll would not say they are there. */
+			if (stream_has_pending(&s->st))
+				continue;
+			return false;
+		}
+		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return false;
+		if (r < 0 && stream_is_tls(&s->st))
+			log_info("TLS read error from %s[%s]: %s",
+				 s->client_name, s->client_addr,
+				 stream_error(&s->st));
+		return true;
+	}
+}
+
+/* session_greet - the banner, or 421 when the client has too many */
+static void
+session_greet(struct smtpd_session *s)
+{
+	if (s->refused) {
+		smtpd_reply(s, "421 4.7.0 %s Error: too many connections "
+			       "from %s",
+			    param_myhostname, s->client_addr);
+		smtpd_session_close_after_reply(s);
+	} else {
+		smtpd_reply(s, "220 %s", param_smtpd_banner);
+	}
+}
+
+/* session_handshake - drive the TLS handshake; false when the session
+ * is gone */
+static bool
+session_handshake(struct smtpd_session *s)
+{
+	bool wrapper = !s->greeted;
+	int r = smtpd_tls_step(s);
+
+	if (r < 0) {
+		session_free(s);
+		return false;
+	}
+	if (r > 0 && wrapper) {
+		/* Implicit TLS: the greeting comes over TLS. */
+		s->greeted = true;
+		session_greet(s);
+	}
+	return true;
 }
 
 /* smtpd_session_resume - a commit finished: go on with buffered input */
@@ -300,35 +453,35 @@ smtpd_session_resume(struct smtpd_session *s)
 	session_settle(s, false);
 }
 
-/* session_on_io - the socket is readable and/or writable */
+/* session_on_io - the socket is ready; with TLS either way may serve a
+ * read or a write, so whatever is wanted is tried (stream.h rule 2) */
 static void
 session_on_io(void *ctx, int fd, unsigned revents)
 {
 	struct smtpd_session *s = ctx;
 	bool eof = false;
 
-	if (revents & (EVENT_READ | EVENT_HUP | EVENT_ERROR)) {
-		size_t room = buf_room(&s->in);
-
-		if (room > 0 && s->state != SMTPD_STATE_CLOSING) {
-			uint8_t *p = buf_reserve(&s->in, room);
-			ssize_t r = recv(fd, p, room, 0);
-
-			if (r > 0) {
-				buf_commit(&s->in, (size_t)r);
-				event_timer_reset(s->timer,
-						  (uint64_t)param_smtpd_timeout *
-							  1000);
-			} else if (r == 0 ||
-				   (errno != EAGAIN && errno != EINTR)) {
-				eof = true;
-			}
+	(void)fd;
+	if (s->state == SMTPD_STATE_TLS) {
+		if (!session_handshake(s))
+			return;
+		if (s->state == SMTPD_STATE_TLS) {
+			session_update_interest(s);
+			return;
 		}
+		/* Done: the client may already have sent its EHLO. */
+	} else if (s->state == SMTPD_STATE_TLS_START) {
+		session_settle(s, false);
+		return;
 	}
-	if (s->state != SMTPD_STATE_COMMIT)
+	if (s->state != SMTPD_STATE_CLOSING &&
+	    ((revents & (EVENT_READ | EVENT_HUP | EVENT_ERROR)) ||
+	     stream_is_tls(&s->st)))
+		eof = session_read(s);
+	if (!session_is_waiting(s))
 		session_process(s);
-	if (s->state == SMTPD_STATE_COMMIT) {
-		/* The worker owns the transaction: wait for it. */
+	if (session_is_waiting(s)) {
+		/* A worker or a timer owns the session: wait for it. */
 		if (eof) {
 			s->peer_gone = true;
 			event_io_set(s->io, 0);
@@ -388,10 +541,12 @@ smtpd_session_accept(struct server *srv, int fd)
 
 	s->sd = sd;
 	s->fd = fd;
+	stream_init(&s->st, fd);
 	buf_init(&s->in, SMTPD_IN_MAX);
 	buf_init(&s->out, SMTPD_OUT_MAX);
 	buf_init(&s->txn.chunk, SMTPD_CONTENT_CHUNK);
-	smtp_line_init(&s->framer, SMTP_LINE_MAX);
+	smtp_line_init(&s->framer, sd->sasl_enabled ? SMTPD_AUTH_LINE_MAX
+						     : SMTP_LINE_MAX);
 	s->state = SMTPD_STATE_CMD;
 	session_identify(s);
 	server_session_opened(srv);
@@ -402,13 +557,17 @@ smtpd_session_accept(struct server *srv, int fd)
 	log_info("connect from %s[%s]", s->client_name, s->client_addr);
 	if (!smtpd_policy_client_allowed(sd, s)) {
 		log_warn("too many connections from %s", s->client_addr);
-		smtpd_reply(s, "421 4.7.0 %s Error: too many connections "
-			       "from %s",
-			    param_myhostname, s->client_addr);
-		smtpd_session_close_after_reply(s);
-	} else {
-		smtpd_reply(s, "220 %s", param_smtpd_banner);
+		s->refused = true;
 	}
+	if (sd->tls_wrapper && !s->is_local) {
+		/* Implicit TLS (RFC 8314): the handshake comes first, the
+		 * greeting over TLS after it (session_handshake). */
+		smtpd_tls_begin(s);
+		session_on_io(s, fd, 0);
+		return;
+	}
+	s->greeted = true;
+	session_greet(s);
 	if (session_flush(s) < 0 ||
 	    (s->state == SMTPD_STATE_CLOSING && s->out.len == 0)) {
 		session_free(s);

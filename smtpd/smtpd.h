@@ -11,6 +11,11 @@
  * Over a Unix socket (the public "pickup" service) the same protocol is the
  * local submission path for the sendmail command: the client is identified
  * by its uid (SO_PEERCRED) and may relay like a mynetworks client.
+ *
+ * Every byte goes through a lib/stream, plain or TLS: STARTTLS (RFC 3207)
+ * or TLS from the first byte (smtpd_tls_wrappermode, RFC 8314). SMTP AUTH
+ * (RFC 4954) PLAIN and LOGIN check passwords against the users table in a
+ * worker thread; an authenticated client may relay.
  */
 #ifndef MR_SMTPD_H
 #define MR_SMTPD_H
@@ -19,6 +24,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "lib/auth_fail.h"
 #include "lib/buf.h"
 #include "lib/cidr.h"
 #include "lib/client_count.h"
@@ -28,6 +34,8 @@
 #include "lib/server.h"
 #include "lib/smtp_cmd.h"
 #include "lib/smtp_line.h"
+#include "lib/stream.h"
+#include "lib/tls.h"
 
 /* Input buffer: at least one command line; DATA streams through it. */
 #define SMTPD_IN_MAX (64u * 1024)
@@ -43,6 +51,14 @@
 #define SMTPD_HEADER_MAX 2048
 /* Longest client host name or address text kept. */
 #define SMTPD_NAME_MAX 256
+/*
+ * Longest AUTH command or response line, CRLF included. RFC 4954 4:
+ * 12288 octets are "a sufficient line length limit for handling of
+ * deployed authentication mechanisms"; other commands keep 512.
+ */
+#define SMTPD_AUTH_LINE_MAX 12288
+/* The file of the instance's TLS session ticket key, in private/. */
+#define SMTPD_TICKET_KEY_FILE "tls-session-ticket.key"
 
 enum smtpd_state {
 	SMTPD_STATE_CMD,	/* reading commands */
@@ -50,6 +66,25 @@ enum smtpd_state {
 	SMTPD_STATE_BDAT,	/* reading a BDAT chunk of known size */
 	SMTPD_STATE_COMMIT,	/* queue file being committed by a worker */
 	SMTPD_STATE_CLOSING,	/* flush the output, then close */
+	SMTPD_STATE_TLS_START,	/* flush "220 Ready to start TLS", then TLS */
+	SMTPD_STATE_TLS,	/* TLS handshake in progress */
+	SMTPD_STATE_AUTH_CHECK,	/* password checked by a worker, or the
+				   delay before a failure is answered */
+};
+
+/* smtpd_tls_security_level */
+enum smtpd_tls_level {
+	SMTPD_TLS_NONE,		/* no STARTTLS */
+	SMTPD_TLS_MAY,		/* offer STARTTLS */
+	SMTPD_TLS_ENCRYPT,	/* require it before anything else */
+};
+
+/* Where an AUTH exchange stands. */
+enum smtpd_auth_step {
+	SMTPD_AUTH_NONE,	/* no exchange: lines are commands */
+	SMTPD_AUTH_PLAIN,	/* "334 " sent, waiting for the PLAIN message */
+	SMTPD_AUTH_LOGIN_USER,	/* "334 VXNlcm5hbWU6" sent */
+	SMTPD_AUTH_LOGIN_PASS,	/* "334 UGFzc3dvcmQ6" sent */
 };
 
 struct smtpd_rcpt {
@@ -94,8 +129,10 @@ struct smtpd;
 struct smtpd_session {
 	struct smtpd *sd;
 	int fd;
+	struct stream st;	/* every read and write, plain or TLS */
 	struct event_io *io;
 	struct event_timer *timer;
+	struct event_defer *pending;	/* read TLS input epoll cannot see */
 	struct buf in;
 	struct buf out;
 	struct smtp_line framer;
@@ -112,7 +149,17 @@ struct smtpd_session {
 	struct smtpd_txn txn;
 	bool counted;		/* counted in the per-client table */
 	bool discard_input;	/* drop buffered input after this command */
-	bool peer_gone;		/* EOF while a commit was in flight */
+	bool peer_gone;		/* EOF while a worker had the session */
+	bool refused;		/* greet with 421: too many connections */
+	bool greeted;		/* the banner was sent (wrapper mode: after
+				   the handshake) */
+	char tls_desc[TLS_DESCRIBE_MAX];	/* "" while plain */
+	char *sasl_username;	/* after a successful AUTH, lower case */
+	const char *sasl_method;	/* "PLAIN" or "LOGIN" */
+	enum smtpd_auth_step auth_step;
+	char *auth_login_user;	/* LOGIN: the name, until the password */
+	struct event_timer *auth_timer;	/* delay before a failure reply */
+	const char *auth_delayed_reply;	/* sent when auth_timer fires */
 };
 
 struct smtpd {
@@ -126,8 +173,15 @@ struct smtpd {
 	struct dict **local_dicts;	/* open handles, parallel to the specs */
 	struct dict **virtual_dicts;
 	struct users *users;
-	struct workpool *pool;		/* queue file commits */
+	struct workpool *pool;		/* queue file commits, password checks */
 	struct client_count *clients;	/* opened on first use */
+	struct auth_fail *auth_failures;	/* opened on first use */
+	char **sender_login_maps;	/* smtpd_sender_login_maps */
+	struct dict **sender_login_dicts;
+	struct tls_ctx *tls;		/* NULL: TLS not available */
+	enum smtpd_tls_level tls_level;
+	bool tls_wrapper;		/* smtpd_tls_wrappermode */
+	bool sasl_enabled;		/* smtpd_sasl_auth_enable */
 };
 
 /* session.c */
@@ -141,6 +195,36 @@ void smtpd_txn_reset(struct smtpd_session *s);
 /* commands.c */
 void smtpd_command(struct smtpd_session *s, const uint8_t *line, size_t n);
 void smtpd_count(struct smtpd_session *s, enum smtpd_stat stat, bool ok);
+
+/* commands.c: "ESMTP", "ESMTPS", "ESMTPSA", "UTF8SMTPS", ... (RFC 3848) */
+const char *smtpd_protocol(const struct smtpd_session *s);
+
+/* cmd_starttls.c */
+void smtpd_tls_init(struct smtpd *sd);
+void smtpd_tls_deinit(struct smtpd *sd);
+bool smtpd_tls_is_offered(const struct smtpd_session *s);
+bool smtpd_tls_is_required(const struct smtpd_session *s);
+void cmd_starttls(struct smtpd_session *s, struct smtp_cmd *cmd);
+/*
+ * smtpd_tls_begin - put TLS under the session (after 220 was flushed, or
+ * at connect in wrapper mode): state SMTPD_STATE_TLS; the caller drives
+ * the handshake with smtpd_tls_step.
+ */
+void smtpd_tls_begin(struct smtpd_session *s);
+/*
+ * smtpd_tls_step - drive the handshake: 1 done (the session starts over:
+ * EHLO again), 0 in progress, -1 failed (logged; the caller closes).
+ */
+int smtpd_tls_step(struct smtpd_session *s);
+
+/* cmd_auth.c */
+bool smtpd_auth_is_offered(const struct smtpd_session *s);
+void cmd_auth(struct smtpd_session *s, struct smtp_cmd *cmd);
+/* smtpd_auth_line - one client line while an AUTH exchange is open */
+void smtpd_auth_line(struct smtpd_session *s, const uint8_t *line, size_t n,
+		     unsigned flags);
+/* smtpd_auth_reset - forget the login and any exchange (STARTTLS, close) */
+void smtpd_auth_reset(struct smtpd_session *s);
 
 /* cmd_mail.c, cmd_rcpt.c */
 void cmd_mail(struct smtpd_session *s, struct smtp_cmd *cmd);
@@ -163,7 +247,19 @@ void smtpd_policy_deinit(struct smtpd *sd);
 int smtpd_policy_rcpt(struct smtpd_session *s, const struct addr *a,
 		      const char *formatted, char *reply_buf,
 		      size_t reply_size, const char **reply_r);
+/*
+ * smtpd_policy_sender - Postfix's reject_sender_login_mismatch with
+ * smtpd_sender_login_maps. Returns 0 to accept, or -1 with the reply in
+ * *reply_r (in reply_buf).
+ */
+int smtpd_policy_sender(struct smtpd_session *s, const struct addr *a,
+			const char *formatted, char *reply_buf,
+			size_t reply_size, const char **reply_r);
 bool smtpd_policy_client_allowed(struct smtpd *sd, struct smtpd_session *s);
 void smtpd_policy_client_release(struct smtpd *sd, struct smtpd_session *s);
+/* smtpd_policy_auth_is_blocked - the client used up its failed AUTHs */
+bool smtpd_policy_auth_is_blocked(struct smtpd_session *s);
+/* smtpd_policy_auth_failed - count a failed AUTH; true when now blocked */
+bool smtpd_policy_auth_failed(struct smtpd_session *s);
 
 #endif

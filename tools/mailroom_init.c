@@ -2,13 +2,18 @@
  * mailroom_init.c - mailroom init: create an instance.
  *
  * mailroom -c DIR init [--base-port P] writes DIR/main.cf, DIR/master.cf,
- * DIR/aliases and the queue, data, mail and log directories. Services
- * listen on 127.0.0.1 at P plus the standard port (SMTP P+25, submission
- * P+587, SMTPS P+465, POP3 P+110, IMAP P+143, POP3S P+995, IMAPS P+993;
- * P defaults to 10000); only services whose daemon program is installed are
- * listed. Run by root, the daemons run as mail_owner and local delivers to
- * system users; run by anyone else, everything runs as that user.
- * An existing main.cf is never overwritten.
+ * DIR/aliases, a self-signed certificate for $myhostname in DIR/tls/
+ * (cert.pem, and key.pem with mode 0600, owned by mail_owner so that the
+ * daemons can read it) and the queue, data, mail and log directories.
+ * Services listen on 127.0.0.1 at P plus the standard port (SMTP P+25,
+ * submission P+587, SMTPS P+465, POP3 P+110, IMAP P+143, POP3S P+995,
+ * IMAPS P+993; P defaults to 10000); only services whose daemon program is
+ * installed are listed. Port 25 offers STARTTLS (level may) and no AUTH;
+ * submission requires STARTTLS and offers AUTH, SMTPS is TLS from the
+ * first byte with AUTH, like Postfix's commented master.cf examples. Run
+ * by root, the daemons run as mail_owner and local delivers to system
+ * users; run by anyone else, everything runs as that user. An existing
+ * main.cf is never overwritten.
  */
 #include <errno.h>
 #include <limits.h>
@@ -28,6 +33,7 @@
 #include "lib/params.h"
 #include "lib/parse_num.h"
 #include "lib/privs.h"
+#include "lib/tls.h"
 #include "tools/mailroom.h"
 
 /* Largest base port: the highest offset (993) must stay below 65536. */
@@ -47,12 +53,18 @@ struct init_service {
 };
 
 /*
- * The default service table of an instance, in master.cf order. The
- * submission (P+587) and smtps (P+465) services join once smtpd has TLS.
+ * The default service table of an instance, in master.cf order.
  * "pickup" is the local submission socket of the sendmail command.
  */
 static const struct init_service init_services[] = {
 	{ "smtp", 25, "smtpd", "n", "-", "-", "" },
+	{ "submission", 587, "smtpd", "n", "-", "-",
+	  " -o syslog_name=mailroom/submission"
+	  " -o smtpd_tls_security_level=encrypt"
+	  " -o smtpd_sasl_auth_enable=yes" },
+	{ "smtps", 465, "smtpd", "n", "-", "-",
+	  " -o syslog_name=mailroom/smtps -o smtpd_tls_wrappermode=yes"
+	  " -o smtpd_sasl_auth_enable=yes" },
 	{ "pop3", 110, "pop3d", "n", "-", "-", "" },
 	{ "pop3s", 995, "pop3d", "n", "-", "-", " -o pop3d_tls_wrappermode=yes" },
 	{ "imap", 143, "imapd", "n", "-", "-", "" },
@@ -89,6 +101,52 @@ init_write(const char *dir, const char *name, struct buf *content,
 	return rc;
 }
 
+/*
+ * init_certificate - a self-signed certificate for $myhostname; the key
+ * belongs to mail_owner, who runs the daemons that read it
+ */
+static int
+init_certificate(const char *dir, const char *owner)
+{
+	char err[TLS_ERROR_MAX + 2 * PATH_MAX];
+	char *tls_dir = mem_asprintf("%s/tls", dir);
+	char *cert = mem_asprintf("%s/cert.pem", tls_dir);
+	char *key = mem_asprintf("%s/key.pem", tls_dir);
+	const char *error;
+	uid_t uid;
+	gid_t gid;
+	int rc = -1;
+
+	if (io_mkdir_p(tls_dir, 0755) < 0) {
+		fprintf(stderr, "mailroom: %s: %s\n", tls_dir,
+			strerror(errno));
+		goto out;
+	}
+	if (tls_make_self_signed(param_myhostname, cert, key, err,
+				 sizeof(err)) < 0) {
+		fprintf(stderr, "mailroom: certificate: %s\n", err);
+		goto out;
+	}
+	if (privs_is_root()) {
+		if (privs_lookup(owner, &uid, &gid, &error) < 0) {
+			fprintf(stderr,
+				"mailroom: mail_owner %s: %s (%s stays "
+				"root's: the daemons cannot read it)\n",
+				owner, error, key);
+		} else if (chown(key, uid, gid) < 0) {
+			fprintf(stderr, "mailroom: chown %s: %s\n", key,
+				strerror(errno));
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	mem_free(&tls_dir);
+	mem_free(&cert);
+	mem_free(&key);
+	return rc;
+}
+
 /* init_main_cf - the instance's main.cf */
 static void
 init_main_cf(struct buf *b, const char *dir, const char *owner)
@@ -107,8 +165,11 @@ init_main_cf(struct buf *b, const char *dir, const char *owner)
 		   "alias_maps = hash:%s/aliases\n"
 		   "alias_database = hash:%s/aliases\n"
 		   "home_mailbox = Maildir/\n"
-		   "virtual_mailbox_base = %s/mail\n",
-		   dir, dir, dir, dir, owner, dir, dir, dir, dir);
+		   "virtual_mailbox_base = %s/mail\n"
+		   "smtpd_tls_cert_file = %s/tls/cert.pem\n"
+		   "smtpd_tls_key_file = %s/tls/key.pem\n"
+		   "smtpd_tls_security_level = may\n",
+		   dir, dir, dir, dir, owner, dir, dir, dir, dir, dir, dir);
 	/* Without root, local cannot deliver to system users. */
 	if (!privs_is_root())
 		buf_printf(b, "local_recipient_maps = $alias_maps "
@@ -230,6 +291,8 @@ mailroom_cmd_init(struct mailroom_cli *cli, int argc, char **argv)
 		goto out;
 	}
 	mem_free(&path);
+	if (init_certificate(dir, owner) < 0)
+		goto out;
 	buf_reset(&b);
 	init_main_cf(&b, dir, owner);
 	if (init_write(dir, "main.cf", &b, 0644) < 0)

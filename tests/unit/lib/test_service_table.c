@@ -352,7 +352,14 @@ test_default_table(void **state)
 	if (service_table_parse(text, strlen(text), "services.md", &t,
 				&err) < 0)
 		fail_msg("docs/services.md example: %s", err);
-	assert_int_equal(t->count, 9);
+	assert_int_equal(t->count, 11);
+	e = service_table_find(t, "127.0.0.1:10587", SERVICE_TYPE_INET);
+	assert_non_null(e);
+	assert_int_equal(e->argc, 6);
+	assert_string_equal(e->argv[3], "smtpd_tls_security_level=encrypt");
+	e = service_table_find(t, "127.0.0.1:10465", SERVICE_TYPE_INET);
+	assert_non_null(e);
+	assert_string_equal(e->argv[3], "smtpd_tls_wrappermode=yes");
 	e = service_table_find(t, "127.0.0.1:10995", SERVICE_TYPE_INET);
 	assert_non_null(e);
 	assert_string_equal(e->port, "10995");
