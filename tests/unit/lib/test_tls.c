@@ -527,17 +527,18 @@ static void
 test_close_notify_and_refs(void **state)
 {
 	struct tls_ctx *sctx = server_ctx(), *cctx = client_ctx(cert);
+	struct tls_ctx *shared = sctx;
 	struct tlstest_pair p;
 
 	(void)state;
-	/* The connections keep their contexts alive. */
-	tls_ctx_ref(sctx);
+	/* A second owner keeps the context when the first lets go. */
+	tls_ctx_ref(shared);
 	tls_ctx_free(&sctx);
 	assert_null(sctx);
+	/* The connections keep their contexts alive too. */
 	tlstest_pair_init(&p);
-	sctx = server_ctx();
-	tlstest_start_tls(&p, sctx, cctx, HOST, HOST);
-	tls_ctx_free(&sctx);
+	tlstest_start_tls(&p, shared, cctx, HOST, HOST);
+	tls_ctx_free(&shared);
 	tls_ctx_free(&cctx);
 	buf_append_str(&p.s.out, "221 2.0.0 Bye\r\n");
 	p.s.close_notify = true;
