@@ -12,6 +12,8 @@
 #include "lib/stream.h"
 
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -39,7 +41,17 @@ stream_deinit(struct stream *st)
 void
 stream_tls_start(struct stream *st, struct tls_conn *tls)
 {
+	int on = 1;
+
 	MR_ASSERT(st->tls == NULL);
+	/*
+	 * The server's last handshake flight (with a TLS 1.3 session
+	 * ticket) and its first reply are two writes; with Nagle the second
+	 * waits for the client's delayed ACK (40 ms on Linux). Our writes
+	 * are whole replies already, so Nagle buys nothing. Not TCP (a
+	 * socketpair): nothing to do.
+	 */
+	(void)setsockopt(st->fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
 	st->tls = tls;
 	st->handshaking = true;
 	/* The server waits for the ClientHello, the client writes first;

@@ -64,6 +64,8 @@ void stream_deinit(struct stream *st);
 /*
  * stream_tls_start - put tls (made on st->fd) under the stream; the
  * handshake is driven by stream_handshake. The stream owns tls from now.
+ * Sets TCP_NODELAY on a TCP socket: the handshake's last flight and the
+ * first reply must not wait for a delayed ACK.
  */
 void stream_tls_start(struct stream *st, struct tls_conn *tls);
 
