@@ -341,6 +341,74 @@ class DnsTest(SmtpBase):
             body.replace(b"\r\n", b"\n")), got)
 
 
+@unittest.skipUnless(HAVE_SMTP, "no smtp client in this build")
+class TlsTest(SmtpBase):
+    """STARTTLS to a second mailroom instance, whose `mailroom init`
+    made a self-signed certificate for its myhostname."""
+
+    def setUp(self):
+        super().setUp()
+        self.other = mrtest.Instance()
+        self.addCleanup(self.other.cleanup)
+        self.other.configure(mydestination="mailroom.test")
+        self.bob = self.add_user(self.other, "bob")
+        self.other.start()
+        name = self.other.mailroom("config", "myhostname",
+                                   check=True).stdout.split("=", 1)[1]
+        self.cert_name = name.strip()
+        self.dns = self.peer(peers.Dnsmasq([
+            "host-record=mx.mailroom.test,127.0.0.1",
+            "host-record=%s,127.0.0.1" % self.cert_name,
+            "mx-host=mailroom.test,mx.mailroom.test,10",
+            "mx-host=named.mailroom.test,%s,10" % self.cert_name,
+        ]))
+        self.mr.configure(smtp_dns_servers=self.dns.servers,
+                          smtp_port=str(self.other.port("smtp")))
+
+    def test_may_with_self_signed_certificate(self):
+        self.mr.configure(smtp_tls_security_level="may")
+        self.mr.start()
+        self.send(["bob@mailroom.test"])
+        mrtest.wait_for(lambda: maildir_messages(self.bob), mrtest.WAIT_S,
+                        "mail for bob")
+        log = self.mr.log()
+        self.assertIn("Untrusted TLS connection established to "
+                      "mx.mailroom.test[127.0.0.1]:%d: TLSv1.3"
+                      % self.other.port("smtp"), log)
+        self.assertIn("status=sent (250", log)
+        # The receiving side saw TLS too (Received: ... with ESMTPS).
+        self.assertIn(b"with ESMTPS", maildir_messages(self.bob)[0])
+
+    def test_verify_refuses_untrusted_certificate(self):
+        self.mr.configure(smtp_tls_security_level="verify")
+        self.mr.start()
+        self.send(["bob@mailroom.test"])
+        self.mr.wait_log("status=deferred (Server certificate not "
+                         "verified")
+        self.assertEqual(maildir_messages(self.bob), [])
+        self.assertEqual(self.queue_count(), 1)
+
+    def test_verify_with_trusted_ca_and_matching_name(self):
+        cert = os.path.join(self.other.dir, "tls", "cert.pem")
+        self.mr.configure(smtp_tls_security_level="verify",
+                          smtp_tls_CAfile=cert)
+        self.mr.start()
+        # The MX host is the name in the certificate: verified.
+        self.send(["bob@named.mailroom.test"])
+        self.mr.wait_log("Verified TLS connection established to %s"
+                         % self.cert_name)
+
+    def test_encrypt_without_starttls_defers(self):
+        port = peers.free_port()
+        self.peer(peers.Sink("127.0.0.1", port))
+        self.mr.configure(smtp_tls_security_level="encrypt",
+                          relayhost="[127.0.0.1]:%d" % port)
+        self.mr.start()
+        self.send(["bob@remote.example"])
+        self.mr.wait_log("status=deferred (TLS is required, but was not "
+                         "offered by host 127.0.0.1[127.0.0.1]:%d)" % port)
+
+
 class Netns:
     """A network namespace with a veth link to this one: the test's own
     remote host, 10.253.PAIR.2 inside, 10.253.PAIR.1 here."""
