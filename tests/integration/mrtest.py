@@ -175,6 +175,31 @@ class Instance:
         return [pid for n, pid in self.status()[1:]
                 if name is None or n == name]
 
+    def wait_configured(self, timeout=WAIT_S):
+        """Wait until every daemon has read the configuration: each opens
+        maillog_file right after loading main.cf (master closes its own
+        descriptors before exec, so an open log is the daemon's). A test
+        that breaks main.cf must not race a daemon still starting."""
+        log = os.path.realpath(os.path.join(self.dir, "log", "maillog"))
+
+        def has_log(pid):
+            try:
+                fds = os.listdir("/proc/%d/fd" % pid)
+            except OSError:
+                return True         # gone: nothing left to race
+            for fd in fds:
+                try:
+                    if os.readlink("/proc/%d/fd/%s" % (pid, fd)) == log:
+                        return True
+                except OSError:
+                    pass
+            return False
+
+        # A child not yet exec'd still shows as master, with master's log.
+        wait_for(lambda: all(name != "master" and has_log(pid)
+                             for name, pid in self.status()[1:]), timeout,
+                 "every daemon to load its configuration")
+
     def log(self):
         try:
             with open(os.path.join(self.dir, "log", "maillog")) as f:

@@ -123,6 +123,8 @@ class MasterTest(InstanceTest):
 
     def test_reload_with_bad_config_keeps_running(self):
         self.mr.start()
+        # A daemon still starting would read the broken main.cf below.
+        self.mr.wait_configured()
         children = set(self.mr.children())
         master = self.mr.master_pid()
         with open(self.mr.main_cf) as f:
