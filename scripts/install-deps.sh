@@ -6,6 +6,7 @@
 #                                    or print the apt-get line (as others)
 #   scripts/install-deps.sh --check  exit 0 when nothing is missing
 #
+# swaks needs libnet-ssleay-perl for --tls (only recommended by the package).
 # Postfix is installed only for its smtp-source and smtp-sink test tools: it
 # is preseeded to "No configuration" and a temporary policy-rc.d keeps apt
 # from starting any service while packages are installed.
@@ -13,8 +14,8 @@ set -eu
 
 PACKAGES="gcc make cmake clang libclang-rt-14-dev pkg-config libssl-dev
 libdb-dev libc-ares-dev libcmocka-dev libcrypt-dev python3 openssl swaks
-dnsmasq-base postfix pflogsumm fetchmail isync mutt iproute2 procps
-util-linux"
+libnet-ssleay-perl dnsmasq-base postfix pflogsumm fetchmail isync mutt
+iproute2 procps util-linux"
 MAIL_OWNER=${MAIL_OWNER:-mailroom}
 
 missing=""
