@@ -748,8 +748,8 @@ sess_read_lines(struct smtp_session *s)
 		ssize_t n;
 		int rc;
 
-		while ((nl = memchr(s->in.data, '\n', s->in.len)) != NULL &&
-		       !s->zombie) {
+		while (s->in.len > 0 && !s->zombie &&
+		       (nl = memchr(s->in.data, '\n', s->in.len)) != NULL) {
 			size_t len = (size_t)(nl - s->in.data);
 			size_t line = len > 0 && s->in.data[len - 1] == '\r'
 					  ? len - 1
