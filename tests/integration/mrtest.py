@@ -107,6 +107,10 @@ class Instance:
         self.env["UBSAN_OPTIONS"] = (
             "print_stacktrace=1:halt_on_error=1:log_path=%s/ubsan"
             % self.asan_dir)
+        # UBSan reports go to stderr whatever log_path says: master
+        # sends the daemons' stderr here (an empty file is no report).
+        self.env["MAILROOM_CHILD_STDERR"] = os.path.join(self.asan_dir,
+                                                         "stderr")
         r = self.mailroom("init", "--base-port", str(self.base))
         if r.returncode != 0:
             raise AssertionError("init failed: " + r.stderr)
@@ -237,7 +241,9 @@ class Instance:
         for name in sorted(os.listdir(self.asan_dir)):
             with open(os.path.join(self.asan_dir, name),
                       errors="replace") as f:
-                out.append(name + ":\n" + f.read())
+                text = f.read()
+            if text.strip():
+                out.append(name + ":\n" + text)
         return out
 
     def cleanup(self):
