@@ -12,6 +12,8 @@
  * by the length given. Limits: MAILSTORE_FILENAME_MAX,
  * MAILSTORE_FOLDER_NAME_MAX, MAILSTORE_SIZE_MAX. No privilege needed.
  */
+#include "lib/buf.h"
+#include "lib/imap_utf7.h"
 #include "lib/mailstore_name.h"
 
 #include <string.h>
@@ -146,72 +148,14 @@ mailstore_folder_name_is_inbox(const char *name)
 	return strcasecmp(name, "INBOX") == 0;
 }
 
-/* mutf7_value - the modified base64 value of c, or -1 */
-static int
-mutf7_value(char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == ',')
-		return 63;
-	return -1;
-}
-
-/*
- * mutf7_shifted - check the base64 run p[0..n) (between '&' and '-'):
- * UTF-16 units, surrogates paired, nothing RFC 3501 5.1.3 says must be
- * written directly, and zero padding bits
- */
-static bool
-mutf7_shifted(const char *p, size_t n)
-{
-	uint32_t bits = 0, high = 0;
-	unsigned nbits = 0;
-	size_t i;
-
-	if (n == 0)
-		return false;
-	for (i = 0; i < n; i++) {
-		int v = mutf7_value(p[i]);
-
-		if (v < 0)
-			return false;
-		bits = (bits << 6) | (uint32_t)v;
-		nbits += 6;
-		if (nbits >= 16) {
-			uint32_t unit = (bits >> (nbits - 16)) & 0xffff;
-
-			nbits -= 16;
-			bits &= (1u << nbits) - 1;
-			if (high != 0) {
-				if (unit < 0xdc00 || unit > 0xdfff)
-					return false;
-				high = 0;
-			} else if (unit >= 0xd800 && unit <= 0xdbff) {
-				high = unit;
-			} else if (unit >= 0xdc00 && unit <= 0xdfff) {
-				return false;
-			} else if (unit >= 0x20 && unit <= 0x7e) {
-				return false;
-			}
-		}
-	}
-	/* A whole number of units, the leftover bits zero, no lone high. */
-	return nbits < 6 && bits == 0 && high == 0;
-}
-
 /* mailstore_folder_name_is_valid - the folder name rules */
 bool
 mailstore_folder_name_is_valid(const char *name)
 {
 	size_t len = strnlen(name, MAILSTORE_FOLDER_NAME_MAX + 1), i;
 	const char *dot;
+	struct buf utf8;
+	bool ok;
 
 	if (len == 0 || len > MAILSTORE_FOLDER_NAME_MAX)
 		return false;
@@ -229,18 +173,10 @@ mailstore_folder_name_is_valid(const char *name)
 		if (c < 0x20 || c > 0x7e || c == '/' || c == '\\' ||
 		    c == '*' || c == '%')
 			return false;
-		if (c == '&') {
-			const char *close = memchr(name + i + 1, '-',
-						   len - i - 1);
-
-			if (close == NULL)
-				return false;
-			if (close != name + i + 1 &&
-			    !mutf7_shifted(name + i + 1,
-					   (size_t)(close - name - i - 1)))
-				return false;
-			i = (size_t)(close - name);
-		}
 	}
-	return true;
+	/* One spelling in modified UTF-7 (lib/imap_utf7 decides). */
+	buf_init(&utf8, MAILSTORE_FOLDER_NAME_MAX * 4);
+	ok = imap_utf7_to_utf8(name, len, &utf8) == 0;
+	buf_deinit(&utf8);
+	return ok;
 }

@@ -35,6 +35,7 @@
 #include "lib/checked.h"
 #include "lib/log.h"
 #include "lib/mem.h"
+#include "lib/str.h"
 
 /* Octets of a line kept: "--", the longest boundary, "--". */
 #define MIME_LINE_PREFIX (MIME_BOUNDARY_MAX + 4)
@@ -348,19 +349,6 @@ same_name(const struct raw_param *a, const struct raw_param *b)
 	                   a->name_len) == 0;
 }
 
-/* hex_value - value of a hex digit of either case, or -1 */
-static int
-hex_value(uint8_t c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 /* percent_decode - RFC 2231 %XX into out; a stray "%" stays */
 static void
 percent_decode(const uint8_t *p, size_t n, struct buf *out)
@@ -368,11 +356,11 @@ percent_decode(const uint8_t *p, size_t n, struct buf *out)
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		if (p[i] == '%' && i + 2 < n && hex_value(p[i + 1]) >= 0 &&
-		    hex_value(p[i + 2]) >= 0) {
+		if (p[i] == '%' && i + 2 < n && str_hex_value(p[i + 1]) >= 0 &&
+		    str_hex_value(p[i + 2]) >= 0) {
 			buf_append_byte(out,
-			                (uint8_t)(hex_value(p[i + 1]) << 4 |
-			                          hex_value(p[i + 2])));
+			                (uint8_t)(str_hex_value(p[i + 1]) << 4 |
+			                          str_hex_value(p[i + 2])));
 			i += 2;
 		} else {
 			buf_append_byte(out, p[i]);

@@ -13,21 +13,9 @@
  */
 #include "lib/buf.h"
 #include "lib/qp.h"
+#include "lib/str.h"
 
 #include <string.h>
-
-/* hex_value - value of a hex digit of either case, or -1 */
-static int
-hex_value(uint8_t c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
 
 /* is_pad - white space that rule 3 removes at the end of a line */
 static int
@@ -104,7 +92,7 @@ qp_decode(struct qp_decoder *d, const uint8_t *in, size_t n, uint8_t *out)
 			i++;
 			break;
 		case QP_EQ:
-			if (hex_value(c) >= 0) {
+			if (str_hex_value(c) >= 0) {
 				d->hex = c;
 				d->state = QP_EQ_HEX;
 				i++;
@@ -123,10 +111,10 @@ qp_decode(struct qp_decoder *d, const uint8_t *in, size_t n, uint8_t *out)
 			}
 			break;
 		case QP_EQ_HEX:
-			v = hex_value(c);
+			v = str_hex_value(c);
 			if (v >= 0) {
 				out[written++] =
-				    (uint8_t)(hex_value(d->hex) << 4 | v);
+				    (uint8_t)(str_hex_value(d->hex) << 4 | v);
 				i++;
 			} else {
 				d->flags |= QP_F_BAD_ESCAPE;

@@ -19,6 +19,7 @@
 #include "lib/base64.h"
 #include "lib/charset.h"
 #include "lib/log.h"
+#include "lib/str.h"
 
 /* A parsed encoded-word. */
 struct word {
@@ -95,19 +96,6 @@ parse_word(const uint8_t *p, size_t n, struct word *w)
 	return true;
 }
 
-/* hex_value - value of a hex digit of either case, or -1 */
-static int
-hex_value(uint8_t c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 /* decode_word - the octets of an encoded-word's text into raw */
 static void
 decode_word(const struct word *w, struct buf *raw)
@@ -133,10 +121,10 @@ decode_word(const struct word *w, struct buf *raw)
 		if (c == '_') {
 			c = ' ';
 		} else if (c == '=' && i + 2 < w->text_len &&
-		           hex_value(w->text[i + 1]) >= 0 &&
-		           hex_value(w->text[i + 2]) >= 0) {
-			c = (uint8_t)(hex_value(w->text[i + 1]) << 4 |
-			              hex_value(w->text[i + 2]));
+		           str_hex_value(w->text[i + 1]) >= 0 &&
+		           str_hex_value(w->text[i + 2]) >= 0) {
+			c = (uint8_t)(str_hex_value(w->text[i + 1]) << 4 |
+			              str_hex_value(w->text[i + 2]));
 			i += 2;
 		}
 		buf_append_byte(raw, c);

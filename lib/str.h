@@ -37,6 +37,9 @@ char *str_trim(char *s);
 bool str_format(char *out, size_t size, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* str_hex_value - the value of a hex digit of either case, or -1. */
+int str_hex_value(uint8_t c);
+
 /* str_eq_ci - ASCII case-insensitive equality. */
 bool str_eq_ci(const char *a, const char *b);
 

@@ -15,22 +15,10 @@
 #include "lib/xtext.h"
 
 #include "lib/checked.h"
+#include "lib/str.h"
 
 /* Octets an encoded input byte can grow to ("+XX"). */
 #define XTEXT_HEX_OCTETS 3
-
-/* xtext_hex_value - value of one hex digit, or -1 */
-static int
-xtext_hex_value(uint8_t c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
 
 /* xtext_is_xchar - byte allowed as itself in xtext */
 static bool
@@ -48,8 +36,8 @@ xtext_is_valid(const uint8_t *p, size_t n)
 	for (i = 0; i < n; i++) {
 		if (p[i] == '+') {
 			/* UNSAFE: i + 2 < n checked before reading ahead. */
-			if (n - i < 3 || xtext_hex_value(p[i + 1]) < 0 ||
-			    xtext_hex_value(p[i + 2]) < 0)
+			if (n - i < 3 || str_hex_value(p[i + 1]) < 0 ||
+			    str_hex_value(p[i + 2]) < 0)
 				return false;
 			i += 2;
 		} else if (!xtext_is_xchar(p[i])) {
@@ -70,8 +58,8 @@ xtext_decode(const uint8_t *p, size_t n, struct buf *out)
 	for (i = 0; i < n; i++) {
 		if (p[i] == '+') {
 			buf_append_byte(
-			    out, (uint8_t)(xtext_hex_value(p[i + 1]) * 16 +
-			                   xtext_hex_value(p[i + 2])));
+			    out, (uint8_t)(str_hex_value(p[i + 1]) * 16 +
+			                   str_hex_value(p[i + 2])));
 			i += 2;
 		} else {
 			buf_append_byte(out, p[i]);

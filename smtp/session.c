@@ -174,24 +174,31 @@ sess_enter(struct smtp_session *s, enum sess_state state)
 	sess_arm(s);
 }
 
+/* sess_cache_unlink - take s out of the idle list */
+static void
+sess_cache_unlink(struct smtp_server *sv, struct smtp_session *s)
+{
+	if (s->cache_prev != NULL)
+		s->cache_prev->cache_next = s->cache_next;
+	else
+		sv->cache_head = s->cache_next;
+	if (s->cache_next != NULL)
+		s->cache_next->cache_prev = s->cache_prev;
+	else
+		sv->cache_tail = s->cache_prev;
+	sv->cache_count--;
+	s->cache_prev = s->cache_next = NULL;
+	mem_free(&s->cache_key);
+}
+
 /* sess_free_now - release everything */
 static void
 sess_free_now(struct smtp_session *s)
 {
 	struct smtp_server *sv = s->sv;
 
-	if (s->cache_key != NULL) {
-		if (s->cache_prev != NULL)
-			s->cache_prev->cache_next = s->cache_next;
-		else
-			sv->cache_head = s->cache_next;
-		if (s->cache_next != NULL)
-			s->cache_next->cache_prev = s->cache_prev;
-		else
-			sv->cache_tail = s->cache_prev;
-		sv->cache_count--;
-		mem_free(&s->cache_key);
-	}
+	if (s->cache_key != NULL)
+		sess_cache_unlink(sv, s);
 	event_io_remove(&s->io);
 	event_timer_remove(&s->timer);
 	stream_deinit(&s->st);
@@ -1138,17 +1145,7 @@ smtp_session_cache_take(struct smtp_server *sv, const char *key)
 	for (s = sv->cache_tail; s != NULL; s = s->cache_prev) {
 		if (s->zombie || strcmp(s->cache_key, key) != 0)
 			continue;
-		if (s->cache_prev != NULL)
-			s->cache_prev->cache_next = s->cache_next;
-		else
-			sv->cache_head = s->cache_next;
-		if (s->cache_next != NULL)
-			s->cache_next->cache_prev = s->cache_prev;
-		else
-			sv->cache_tail = s->cache_prev;
-		sv->cache_count--;
-		mem_free(&s->cache_key);
-		s->cache_prev = s->cache_next = NULL;
+		sess_cache_unlink(sv, s);
 		return s;
 	}
 	return NULL;
