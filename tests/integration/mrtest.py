@@ -30,6 +30,10 @@ LIBEXEC = os.path.join(BUILD, "libexec", "mailroom")
 PORTS = {"smtp": 25, "submission": 587, "smtps": 465, "pop3": 110,
          "imap": 143, "pop3s": 995, "imaps": 993}
 
+# What a sanitizer report on stderr contains.
+SANITIZER_MARKS = ("runtime error:", "AddressSanitizer", "LeakSanitizer",
+                   "UndefinedBehaviorSanitizer")
+
 # Bounds on every wait in these tests.
 WAIT_S = 20
 POLL_S = 0.05
@@ -242,6 +246,11 @@ class Instance:
             with open(os.path.join(self.asan_dir, name),
                       errors="replace") as f:
                 text = f.read()
+            # The daemons' stderr also holds ordinary log lines written
+            # before logging is set up: only sanitizer output counts.
+            if name == "stderr" and not any(
+                    mark in text for mark in SANITIZER_MARKS):
+                continue
             if text.strip():
                 out.append(name + ":\n" + text)
         return out
