@@ -59,6 +59,12 @@
  * the key does not live for ever.
  */
 #define TLS_TICKET_KEY_MAX_AGE_S (24 * 3600)
+/*
+ * The instance's session ticket key, in queue_directory/private/: every
+ * server daemon (smtpd, pop3d, imapd) loads it with
+ * tls_ctx_ticket_keys_load.
+ */
+#define TLS_TICKET_KEY_FILE "tls-session-ticket.key"
 /* Validity of a certificate made by tls_make_self_signed: ten years. */
 #define TLS_SELF_SIGNED_DAYS 3650
 

@@ -5,10 +5,11 @@
  *
  * SECURITY: names and passwords come from an unauthenticated client.
  * Passwords are never logged and are wiped from our copies once the
- * auth worker has them. With disable_plaintext_auth (the default) a
- * password is accepted only over a secure connection: until TLS exists,
- * from a loopback address only, as Dovecot treats loopback. Names are
- * logged only through log_safe.
+ * auth worker has them. A password is accepted only where
+ * pop3d_plaintext_allowed (cmd_stls.c) says so: over TLS, or from
+ * loopback (as Dovecot treats it) unless the TLS level is encrypt, or
+ * anywhere with disable_plaintext_auth = no. Names are logged only
+ * through log_safe.
  */
 #include <string.h>
 #include <strings.h>
@@ -23,13 +24,6 @@
 	"-ERR [AUTH] Plaintext authentication disallowed on non-secure "    \
 	"(SSL/TLS) connections."
 
-/* plaintext_allowed - whether a password may be sent here */
-static bool
-plaintext_allowed(const struct pop3d_session *s)
-{
-	return s->secure || !param_disable_plaintext_auth;
-}
-
 /* pop3d_capa - the capability list for the session's state */
 void
 pop3d_capa(struct pop3d_session *s)
@@ -41,9 +35,12 @@ pop3d_capa(struct pop3d_session *s)
 	pop3d_reply(s, "RESP-CODES");
 	pop3d_reply(s, "AUTH-RESP-CODE");
 	pop3d_reply(s, "PIPELINING");
-	/* RFC 2449 6.3, 6.4: only where they can be used. STLS joins
-	 * here once lib/tls exists. */
-	if (s->state != POP3D_STATE_TRANSACTION && plaintext_allowed(s)) {
+	/* RFC 2595 4: STLS only in AUTHORIZATION and before TLS. RFC 2449
+	 * 6.3, 6.4: USER and SASL only where they can be used (Dovecot
+	 * leaves them out where a password would be refused). */
+	if (pop3d_tls_is_offered(s))
+		pop3d_reply(s, "STLS");
+	if (s->state != POP3D_STATE_TRANSACTION && pop3d_plaintext_allowed(s)) {
 		pop3d_reply(s, "USER");
 		pop3d_reply(s, "SASL PLAIN");
 	}
@@ -55,7 +52,7 @@ pop3d_capa(struct pop3d_session *s)
 void
 cmd_user(struct pop3d_session *s, struct pop3_cmd *cmd)
 {
-	if (!plaintext_allowed(s)) {
+	if (!pop3d_plaintext_allowed(s)) {
 		pop3d_bad_command(s);
 		pop3d_reply(s, PLAINTEXT_REFUSED);
 		return;
@@ -69,7 +66,7 @@ cmd_user(struct pop3d_session *s, struct pop3_cmd *cmd)
 void
 cmd_pass(struct pop3d_session *s, struct pop3_cmd *cmd)
 {
-	if (!plaintext_allowed(s)) {
+	if (!pop3d_plaintext_allowed(s)) {
 		pop3d_bad_command(s);
 		pop3d_reply(s, PLAINTEXT_REFUSED);
 		return;
@@ -116,7 +113,7 @@ cmd_auth(struct pop3d_session *s, struct pop3_cmd *cmd)
 	if (cmd->argc == 0) {
 		/* The pre-RFC 5034 form clients use to list mechanisms. */
 		pop3d_reply(s, "+OK");
-		if (plaintext_allowed(s))
+		if (pop3d_plaintext_allowed(s))
 			pop3d_reply(s, "PLAIN");
 		pop3d_reply(s, ".");
 		return;
@@ -127,7 +124,7 @@ cmd_auth(struct pop3d_session *s, struct pop3_cmd *cmd)
 			       "mechanism.");
 		return;
 	}
-	if (!plaintext_allowed(s)) {
+	if (!pop3d_plaintext_allowed(s)) {
 		pop3d_bad_command(s);
 		pop3d_reply(s, PLAINTEXT_REFUSED);
 		return;

@@ -2,9 +2,10 @@
  * commands.c - the POP3 command table and the trivial verbs.
  *
  * pop3d_command parses one line (lib/pop3_cmd) and dispatches it by state
- * (RFC 1939 3: a command in the wrong state gets -ERR); CAPA, STLS, APOP,
+ * (RFC 1939 3: a command in the wrong state gets -ERR); CAPA, APOP,
  * NOOP, STAT, DELE, RSET and QUIT are answered here; USER, PASS and AUTH
- * live in cmd_auth.c, LIST, UIDL, RETR and TOP in cmd_retr.c. Response
+ * live in cmd_auth.c, STLS in cmd_stls.c, LIST, UIDL, RETR and TOP in
+ * cmd_retr.c. Response
  * codes in brackets are RFC 2449 8, RFC 3206 and RFC 5034's AUTH.
  */
 #include <string.h>
@@ -26,15 +27,6 @@ cmd_capa(struct pop3d_session *s, struct pop3_cmd *cmd)
 {
 	(void)cmd;
 	pop3d_capa(s);
-}
-
-/* cmd_stls - STLS is not offered until TLS exists */
-static void
-cmd_stls(struct pop3d_session *s, struct pop3_cmd *cmd)
-{
-	(void)cmd;
-	pop3d_bad_command(s);
-	pop3d_reply(s, "-ERR [SYS/PERM] TLS support isn't enabled.");
 }
 
 /* cmd_apop - APOP needs the password in clear on the server: never */

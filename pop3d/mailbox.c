@@ -157,6 +157,7 @@ mailbox_done(void *arg)
 		pop3d_reply(s, "-ERR [SYS/TEMP] Cannot open the mailbox, try "
 			       "again later.");
 	} else {
+		char security[POP3D_SECURITY_MAX];
 		size_t i;
 
 		s->ms = job->ms;
@@ -175,8 +176,9 @@ mailbox_done(void *arg)
 		s->user = mem_strdup(job->entry.name);
 		s->logged_in = true;
 		s->state = POP3D_STATE_TRANSACTION;
-		log_info("Login: user=<%s>, method=%s, rip=%s, lip=%s",
-			 s->user, s->method, s->addr, s->local_addr);
+		pop3d_session_security(s, security, sizeof(security));
+		log_info("Login: user=<%s>, method=%s, rip=%s, lip=%s%s",
+			 s->user, s->method, s->addr, s->local_addr, security);
 		pop3d_reply(s, "+OK Logged in.");
 	}
 	job_free(&job);

@@ -2,7 +2,8 @@
  * main.c - pop3d: the POP3 server (RFC 1939, RFC 2449, RFC 5034).
  *
  * Wiring only: the session logic is in session.c and commands.c, logins
- * in cmd_auth.c and mailbox.c, the multi-line answers in cmd_retr.c.
+ * in cmd_auth.c and mailbox.c, TLS in cmd_stls.c, the multi-line answers
+ * in cmd_retr.c.
  * Runs as mail_owner; reads the network (untrusted) and the Maildirs of
  * the users of the users table (lib/users.h), which the mail owner owns.
  * System users of a root instance are not served yet (docs/pop3d.md).
@@ -32,6 +33,7 @@ pop3d_init(struct server *srv)
 	pd->mailbox_pool = workpool_new(server_loop(srv),
 					POP3D_MAILBOX_THREADS);
 	pd->delays = login_delay_new(LOGIN_DELAY_SLOTS);
+	pop3d_tls_init(pd);
 	server_set_ctx(srv, pd);
 }
 
@@ -46,6 +48,7 @@ pop3d_deinit(struct server *srv)
 	workpool_free(&pd->mailbox_pool);
 	users_free(&pd->users);
 	login_delay_free(&pd->delays);
+	pop3d_tls_deinit(pd);
 	mem_free(&pd);
 }
 

@@ -10,6 +10,12 @@
  * when the client has read it, so a 1 GB message or a 1,000,000-line LIST
  * never needs more than POP3D_OUT_MAX octets of memory.
  *
+ * Every byte goes through a lib/stream, plain or TLS: STLS (RFC 2595 4)
+ * or TLS from the first byte (pop3d_tls_wrappermode, the pop3s port,
+ * RFC 8314). A password is taken only where it cannot be overheard
+ * (pop3d_plaintext_allowed): over TLS, or from loopback when the TLS
+ * level is not encrypt, or anywhere with disable_plaintext_auth = no.
+ *
  * Blocking work leaves the loop thread: password checks run in the auth
  * worker (one thread, owner of the users table handle: crypt costs tens of
  * milliseconds), opening and syncing the mailbox and the UPDATE state's
@@ -31,6 +37,8 @@
 #include "lib/pop3_cmd.h"
 #include "lib/sasl_plain.h"
 #include "lib/server.h"
+#include "lib/stream.h"
+#include "lib/tls.h"
 #include "lib/users.h"
 #include "lib/workpool.h"
 
@@ -58,6 +66,8 @@
 #define POP3D_ADDR_MAX 64
 /* RFC 1939 7: a unique-id is 1 to 70 characters 0x21..0x7e. */
 #define POP3D_UIDL_MAX 70
+/* Longest ", TLS handshaking: SSL_accept() failed: ..." log element. */
+#define POP3D_SECURITY_MAX (TLS_ERROR_MAX + 64)
 
 enum pop3d_state {
 	POP3D_STATE_AUTH,	/* AUTHORIZATION: USER/PASS, AUTH, CAPA */
@@ -65,6 +75,15 @@ enum pop3d_state {
 	POP3D_STATE_BUSY,	/* a worker job or a failed-login delay */
 	POP3D_STATE_TRANSACTION,
 	POP3D_STATE_CLOSING,	/* flush the output, then close */
+	POP3D_STATE_TLS_START,	/* flush "+OK Begin TLS", then TLS */
+	POP3D_STATE_TLS,	/* TLS handshake in progress */
+};
+
+/* pop3d_tls_security_level */
+enum pop3d_tls_level {
+	POP3D_TLS_NONE,		/* no STLS */
+	POP3D_TLS_MAY,		/* offer STLS */
+	POP3D_TLS_ENCRYPT,	/* no login without TLS, loopback included */
 };
 
 /* What the output generator is producing. */
@@ -91,16 +110,21 @@ struct pop3d_job;
 struct pop3d_session {
 	struct pop3d *pd;
 	int fd;
+	struct stream st;		/* all I/O, plain or TLS */
 	struct event_io *io;
 	struct event_timer *timer;	/* pop3d_timeout */
 	struct event_timer *delay;	/* failed-login delay */
+	struct event_defer *pending;	/* TLS input epoll cannot see */
 	struct buf in;
 	struct buf out;
 	struct pop3_line framer;
 	enum pop3d_state state;
 	char addr[POP3D_ADDR_MAX];	/* client address text */
 	char local_addr[POP3D_ADDR_MAX];
-	bool secure;			/* loopback (TLS later) */
+	bool loopback;			/* 127.0.0.0/8 or ::1 */
+	bool greeted;			/* banner sent (pop3s: after the
+					   handshake) */
+	char tls_error[TLS_ERROR_MAX];	/* why the handshake failed */
 	char *user;			/* USER argument, or the login */
 	const char *method;		/* "USER" or "PLAIN" */
 	bool logged_in;
@@ -110,6 +134,7 @@ struct pop3d_session {
 	bool input_eof;			/* the client sends no more */
 	bool peer_gone;			/* output cannot be delivered */
 	const char *close_reason;	/* for the Disconnected line */
+	char close_text[POP3D_SECURITY_MAX];	/* a reason built here */
 
 	/* TRANSACTION: the mailbox as it was at login. */
 	struct mailstore *ms;
@@ -141,7 +166,9 @@ struct pop3d {
 	struct workpool *auth_pool;	/* one thread: owns users */
 	struct workpool *mailbox_pool;
 	struct login_delay *delays;
-	bool wrapper_warned;
+	struct tls_ctx *tls;		/* NULL: TLS not available */
+	enum pop3d_tls_level tls_level;
+	bool tls_wrapper;		/* pop3d_tls_wrappermode */
 };
 
 /* session.c */
@@ -151,10 +178,53 @@ void pop3d_reply(struct pop3d_session *s, const char *fmt, ...)
 void pop3d_session_close_after_reply(struct pop3d_session *s,
 				     const char *reason);
 void pop3d_session_resume(struct pop3d_session *s);
+/*
+ * pop3d_session_security - Dovecot's log element for how the connection
+ * is protected, with its leading ", ": ", TLS", ", TLS handshaking" (with
+ * the reason when the handshake failed), ", secured" (loopback, where
+ * passwords are allowed in clear) or "" into out (size octets).
+ */
+void pop3d_session_security(const struct pop3d_session *s, char *out,
+			    size_t size);
 
 /* commands.c */
 void pop3d_command(struct pop3d_session *s, const uint8_t *line, size_t len);
 void pop3d_bad_command(struct pop3d_session *s);
+
+/* cmd_stls.c */
+/*
+ * pop3d_tls_level_parse - a pop3d_tls_security_level value: none (or
+ * empty), may or encrypt; anything else is fatal (MR_EXIT_CONFIG).
+ */
+enum pop3d_tls_level pop3d_tls_level_parse(const char *value);
+/*
+ * pop3d_tls_init - the process's TLS context from main.cf. Without a
+ * certificate file TLS is off; one that cannot be loaded is a warning at
+ * level may and fatal (MR_EXIT_CONFIG) at encrypt or in wrapper mode.
+ */
+void pop3d_tls_init(struct pop3d *pd);
+void pop3d_tls_deinit(struct pop3d *pd);
+/* pop3d_tls_is_offered - CAPA lists STLS (AUTHORIZATION, before TLS). */
+bool pop3d_tls_is_offered(const struct pop3d_session *s);
+/*
+ * pop3d_plaintext_allowed - a password may be sent (USER/PASS, AUTH
+ * PLAIN): over TLS; else not at level encrypt; else from loopback or
+ * with disable_plaintext_auth = no.
+ */
+bool pop3d_plaintext_allowed(const struct pop3d_session *s);
+void cmd_stls(struct pop3d_session *s, struct pop3_cmd *cmd);
+/*
+ * pop3d_tls_begin - put TLS under the session (after "+OK Begin TLS
+ * negotiation now." was flushed, or at connect in wrapper mode): state
+ * POP3D_STATE_TLS; the caller drives the handshake with pop3d_tls_step.
+ */
+void pop3d_tls_begin(struct pop3d_session *s);
+/*
+ * pop3d_tls_step - drive the handshake: 1 done (the session is in
+ * AUTHORIZATION again and has forgotten the plaintext part, RFC 2595 4),
+ * 0 in progress, -1 failed (s->tls_error says why; close the session).
+ */
+int pop3d_tls_step(struct pop3d_session *s);
 
 /* cmd_auth.c */
 void cmd_user(struct pop3d_session *s, struct pop3_cmd *cmd);

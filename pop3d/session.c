@@ -3,7 +3,7 @@
  *
  * pop3d_session_accept (a new connection), pop3d_reply (queue a reply
  * line), pop3d_session_close_after_reply, pop3d_session_resume (a worker
- * job or a delay is over).
+ * job or a delay is over), pop3d_session_security (for log lines).
  *
  * Untrusted input: everything read from the client. The input buffer is
  * bounded (POP3D_IN_MAX); lines are framed by lib/pop3_cmd (at most
@@ -13,6 +13,13 @@
  * POP3D_OUT_HIGH_WATER octets wait for the client, no command runs. A
  * session that does nothing for pop3d_timeout is closed (RFC 1939 3: at
  * least 10 minutes); sending a long RETR counts as activity.
+ *
+ * I/O goes through lib/stream, which hides whether TLS is on. Input that
+ * OpenSSL has decrypted but the session could not take yet is not seen by
+ * epoll: session_update_interest schedules a read for it (stream.h rule
+ * 3). SECURITY: after "+OK Begin TLS negotiation now." the session reads
+ * nothing more in plaintext and drops what it had buffered: the next
+ * byte from the socket belongs to the handshake.
  */
 #include <errno.h>
 #include <netdb.h>
@@ -27,6 +34,8 @@
 #include "lib/mem.h"
 #include "lib/params.h"
 #include "pop3d/pop3d.h"
+
+static void session_on_io(void *ctx, int fd, unsigned revents);
 
 /* pop3d_reply - append one reply line (CR LF added) */
 void
@@ -59,12 +68,31 @@ pop3d_session_close_after_reply(struct pop3d_session *s, const char *reason)
 		s->close_reason = reason;
 }
 
+/* pop3d_session_security - Dovecot's %c: how the connection is kept */
+void
+pop3d_session_security(const struct pop3d_session *s, char *out, size_t size)
+{
+	if (s->state == POP3D_STATE_TLS && s->tls_error[0] != '\0')
+		snprintf(out, size,
+			 ", TLS handshaking: SSL_accept() failed: %s",
+			 s->tls_error);
+	else if (s->state == POP3D_STATE_TLS)
+		snprintf(out, size, ", TLS handshaking");
+	else if (stream_is_tls(&s->st))
+		snprintf(out, size, ", TLS");
+	else if (pop3d_plaintext_allowed(s) && s->loopback)
+		snprintf(out, size, ", secured");
+	else
+		snprintf(out, size, "%s", "");
+}
+
 /* session_log_disconnect - Dovecot-style summary of the session */
 static void
 session_log_disconnect(struct pop3d_session *s)
 {
 	const char *reason = s->close_reason != NULL ? s->close_reason
 						     : "Connection closed";
+	char security[POP3D_SECURITY_MAX];
 
 	if (s->logged_in) {
 		log_info("pop3(%s): Disconnected: %s top=%u/%llu, "
@@ -73,16 +101,20 @@ session_log_disconnect(struct pop3d_session *s)
 			 (unsigned long long)s->top_bytes, s->retr_count,
 			 (unsigned long long)s->retr_bytes, s->removed_count,
 			 s->msg_count, (unsigned long long)s->total_vsize);
-	} else if (s->auth_failures > 0) {
+		return;
+	}
+	pop3d_session_security(s, security, sizeof(security));
+	if (s->auth_failures > 0) {
 		log_info("Disconnected (auth failed, %u attempts): %s: "
-			 "user=<%s>, method=%s, rip=%s, lip=%s",
+			 "user=<%s>, method=%s, rip=%s, lip=%s%s",
 			 s->auth_failures, reason,
 			 log_safe_str(s->user != NULL ? s->user : ""),
 			 s->method != NULL ? s->method : "USER", s->addr,
-			 s->local_addr);
+			 s->local_addr, security);
 	} else {
-		log_info("Disconnected (no auth attempts): %s: rip=%s, lip=%s",
-			 reason, s->addr, s->local_addr);
+		log_info("Disconnected (no auth attempts): %s: rip=%s, "
+			 "lip=%s%s",
+			 reason, s->addr, s->local_addr, security);
 	}
 }
 
@@ -99,6 +131,9 @@ session_free(struct pop3d_session *s)
 	event_io_remove(&s->io);
 	event_timer_remove(&s->timer);
 	event_timer_remove(&s->delay);
+	event_defer_cancel(&s->pending);
+	stream_close_notify(&s->st);
+	stream_deinit(&s->st);
 	close(s->fd);
 	buf_deinit(&s->in);
 	buf_deinit(&s->out);
@@ -112,13 +147,14 @@ session_free(struct pop3d_session *s)
 static int
 session_flush(struct pop3d_session *s)
 {
+	/* Nothing goes out while the handshake owns the socket. */
+	if (s->state == POP3D_STATE_TLS)
+		return 0;
 	while (s->out.len > 0) {
-		ssize_t w = send(s->fd, s->out.data, s->out.len, MSG_NOSIGNAL);
+		ssize_t w = stream_write(&s->st, s->out.data, s->out.len);
 
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
+		if (w <= 0) {
+			if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 				return 0;
 			if (s->close_reason == NULL)
 				s->close_reason = "Connection closed";
@@ -142,17 +178,33 @@ session_wants_input(const struct pop3d_session *s)
 	       s->gen == POP3D_GEN_NONE && s->out.len < POP3D_OUT_HIGH_WATER;
 }
 
+/* session_on_pending - read TLS input that epoll does not signal */
+static void
+session_on_pending(void *ctx)
+{
+	struct pop3d_session *s = ctx;
+
+	s->pending = NULL;
+	session_on_io(s, s->fd, EVENT_READ);
+}
+
 /* session_update_interest - read while we can act, write while pending */
 static void
 session_update_interest(struct pop3d_session *s)
 {
-	unsigned events = 0;
+	bool want_read, want_write;
 
-	if (s->out.len > 0 || s->gen != POP3D_GEN_NONE)
-		events |= EVENT_WRITE;
-	if (session_wants_input(s) && !s->input_eof && buf_room(&s->in) > 0)
-		events |= EVENT_READ;
-	event_io_set(s->io, events);
+	if (s->state == POP3D_STATE_TLS) {
+		event_io_set(s->io, stream_events(&s->st, false, false));
+		return;
+	}
+	want_write = s->out.len > 0 || s->gen != POP3D_GEN_NONE;
+	want_read = session_wants_input(s) && !s->input_eof &&
+		    buf_room(&s->in) > 0;
+	event_io_set(s->io, stream_events(&s->st, want_read, want_write));
+	if (want_read && s->pending == NULL && stream_has_pending(&s->st))
+		s->pending = event_defer(server_loop(s->pd->srv),
+					 session_on_pending, s);
 }
 
 /* session_line - one framed line in the current state */
@@ -195,6 +247,14 @@ session_process(struct pop3d_session *s)
 			break;
 		session_line(s, line, len, flags);
 		pop3_line_consume(&s->framer, &s->in);
+		if (s->state == POP3D_STATE_TLS_START) {
+			/* SECURITY: whatever was pipelined behind STLS was
+			 * sent in plaintext and is never executed
+			 * (CVE-2021-33515, CVE-2011-0411). */
+			buf_reset(&s->in);
+			pop3_line_init(&s->framer, POP3_SASL_LINE_MAX);
+			break;
+		}
 		if (s->bad_commands >= POP3D_BAD_COMMANDS_MAX &&
 		    s->state != POP3D_STATE_CLOSING) {
 			pop3d_reply(s, "-ERR Too many bad commands.");
@@ -251,6 +311,13 @@ session_settle(struct pop3d_session *s, bool eof)
 			session_free(s);
 			return;
 		}
+		if (s->state == POP3D_STATE_TLS_START && s->out.len == 0) {
+			/* "+OK Begin TLS negotiation now." is out: the first
+			 * handshake step (session_on_io may free s). */
+			pop3d_tls_begin(s);
+			session_on_io(s, s->fd, 0);
+			return;
+		}
 		/* The client took it all: refill now rather than after
 		 * another trip through epoll, a few times at most. */
 		if (round >= 2 || s->out.len > 0 ||
@@ -273,32 +340,103 @@ pop3d_session_resume(struct pop3d_session *s)
 	session_settle(s, false);
 }
 
-/* session_on_io - the socket is readable and/or writable */
+/* session_read - take what the client sent; true at EOF or on an error */
+static bool
+session_read(struct pop3d_session *s)
+{
+	for (;;) {
+		size_t room = buf_room(&s->in);
+		uint8_t *p;
+		ssize_t r;
+
+		if (room == 0)
+			return false;
+		p = buf_reserve(&s->in, room);
+		r = stream_read(&s->st, p, room);
+		if (r > 0) {
+			buf_commit(&s->in, (size_t)r);
+			event_timer_reset(s->timer,
+					  (uint64_t)param_pop3d_timeout * 1000);
+			/* Records OpenSSL decrypted already: take them now,
+			 * epoll would not say they are there. */
+			if (stream_has_pending(&s->st))
+				continue;
+			return false;
+		}
+		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return false;
+		if (r < 0 && stream_is_tls(&s->st)) {
+			/* Dovecot: "Connection closed: SSL_read() failed". */
+			snprintf(s->close_text, sizeof(s->close_text),
+				 "Connection closed: SSL_read() failed: %s",
+				 stream_error(&s->st));
+			if (s->close_reason == NULL)
+				s->close_reason = s->close_text;
+		}
+		return true;
+	}
+}
+
+/* session_greet - the banner */
+static void
+session_greet(struct pop3d_session *s)
+{
+	s->greeted = true;
+	pop3d_reply(s, "+OK %s ready.", param_mail_name);
+}
+
+/* session_handshake - drive the TLS handshake; false when s is gone */
+static bool
+session_handshake(struct pop3d_session *s)
+{
+	int r = pop3d_tls_step(s);
+
+	if (r < 0) {
+		if (s->close_reason == NULL)
+			s->close_reason = "TLS handshake failed";
+		session_free(s);
+		return false;
+	}
+	/* pop3s: the greeting comes over TLS. */
+	if (r > 0 && !s->greeted)
+		session_greet(s);
+	return true;
+}
+
+/* session_may_read - whether input may be taken from the socket now */
+static bool
+session_may_read(const struct pop3d_session *s)
+{
+	/* After STLS's +OK the next byte belongs to the handshake. */
+	return s->state != POP3D_STATE_CLOSING &&
+	       s->state != POP3D_STATE_TLS_START && !s->input_eof;
+}
+
+/* session_on_io - the socket is ready; with TLS either way may serve a
+ * read or a write, so whatever is wanted is tried (stream.h rule 2) */
 static void
 session_on_io(void *ctx, int fd, unsigned revents)
 {
 	struct pop3d_session *s = ctx;
 	bool eof = false;
 
-	if ((revents & (EVENT_READ | EVENT_HUP | EVENT_ERROR)) &&
-	    s->state != POP3D_STATE_CLOSING && !s->input_eof) {
-		size_t room = buf_room(&s->in);
-
-		if (room > 0) {
-			uint8_t *p = buf_reserve(&s->in, room);
-			ssize_t r = recv(fd, p, room, 0);
-
-			if (r > 0) {
-				buf_commit(&s->in, (size_t)r);
-				event_timer_reset(
-					s->timer,
-					(uint64_t)param_pop3d_timeout * 1000);
-			} else if (r == 0 ||
-				   (errno != EAGAIN && errno != EINTR)) {
-				eof = true;
-			}
+	(void)fd;
+	if (s->state == POP3D_STATE_TLS) {
+		if (!session_handshake(s))
+			return;
+		if (s->state == POP3D_STATE_TLS) {
+			session_update_interest(s);
+			return;
 		}
+		/* Done: the client may already have sent a command. */
+	} else if (s->state == POP3D_STATE_TLS_START) {
+		session_settle(s, false);
+		return;
 	}
+	if (session_may_read(s) &&
+	    ((revents & (EVENT_READ | EVENT_HUP | EVENT_ERROR)) ||
+	     (stream_is_tls(&s->st) && session_wants_input(s))))
+		eof = session_read(s);
 	if (s->job == NULL && s->state != POP3D_STATE_BUSY)
 		session_process(s);
 	session_settle(s, eof);
@@ -316,6 +454,11 @@ session_on_timeout(void *ctx)
 		return;
 	}
 	s->close_reason = "Disconnected for inactivity";
+	if (s->state == POP3D_STATE_TLS || s->state == POP3D_STATE_TLS_START) {
+		/* No plaintext reply fits into a TLS handshake. */
+		session_free(s);
+		return;
+	}
 	pop3d_gen_stop(s);
 	buf_reset(&s->out);
 	pop3d_reply(s, "-ERR Disconnected for inactivity.");
@@ -368,9 +511,7 @@ session_identify(struct pop3d_session *s)
 	snprintf(s->local_addr, sizeof(s->local_addr), "unknown");
 	if (getpeername(s->fd, (struct sockaddr *)&ss, &len) == 0) {
 		addr_text(&ss, len, s->addr, sizeof(s->addr));
-		/* Until TLS exists only loopback counts as secure, as in
-		 * Dovecot. */
-		s->secure = addr_is_loopback(&ss);
+		s->loopback = addr_is_loopback(&ss);
 	}
 	len = sizeof(ss);
 	if (getsockname(s->fd, (struct sockaddr *)&ss, &len) == 0)
@@ -382,22 +523,11 @@ void
 pop3d_session_accept(struct server *srv, int fd)
 {
 	struct pop3d *pd = server_ctx(srv);
-	struct pop3d_session *s;
+	struct pop3d_session *s = mem_alloc(sizeof(*s));
 
-	if (param_pop3d_tls_wrappermode) {
-		/* XXX: pop3s needs lib/tls; until then its connections are
-		 * closed at once (a client waiting for a TLS handshake would
-		 * otherwise hang). Remove when TLS exists. */
-		if (!pd->wrapper_warned)
-			log_warn("pop3d_tls_wrappermode: TLS is not "
-				 "available yet; closing connections");
-		pd->wrapper_warned = true;
-		close(fd);
-		return;
-	}
-	s = mem_alloc(sizeof(*s));
 	s->pd = pd;
 	s->fd = fd;
+	stream_init(&s->st, fd);
 	s->lock_fd = -1;
 	s->msg_fd = -1;
 	buf_init(&s->in, POP3D_IN_MAX);
@@ -412,6 +542,13 @@ pop3d_session_accept(struct server *srv, int fd)
 				   (uint64_t)param_pop3d_timeout * 1000,
 				   session_on_timeout, s);
 	log_debug("connect from %s", s->addr);
-	pop3d_reply(s, "+OK %s ready.", param_mail_name);
+	if (pd->tls_wrapper) {
+		/* Implicit TLS (RFC 8314): the handshake comes first, the
+		 * greeting over TLS after it (session_handshake). */
+		pop3d_tls_begin(s);
+		session_on_io(s, fd, 0);
+		return;
+	}
+	session_greet(s);
 	session_settle(s, false);
 }

@@ -75,7 +75,7 @@ smtpd_tls_init(struct smtpd *sd)
 		return;
 	}
 	keys = mem_asprintf("%s/private/%s", param_queue_directory,
-			    SMTPD_TICKET_KEY_FILE);
+			    TLS_TICKET_KEY_FILE);
 	if (tls_ctx_ticket_keys_load(sd->tls, keys, err, sizeof(err)) < 0)
 		log_warn("TLS session tickets: %s; sessions resume only with "
 			 "the process that made them",

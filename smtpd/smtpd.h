@@ -57,8 +57,6 @@
  * deployed authentication mechanisms"; other commands keep 512.
  */
 #define SMTPD_AUTH_LINE_MAX 12288
-/* The file of the instance's TLS session ticket key, in private/. */
-#define SMTPD_TICKET_KEY_FILE "tls-session-ticket.key"
 
 enum smtpd_state {
 	SMTPD_STATE_CMD,	/* reading commands */

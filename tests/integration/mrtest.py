@@ -13,6 +13,7 @@ import pwd
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import tempfile
 import time
@@ -159,6 +160,31 @@ class Instance:
     def start(self):
         self.mailroom("start", check=True)
         self.remember_pids()
+
+    def renew_certificate(self, name):
+        """Replace the instance's certificate and key in DIR/tls/ (as a
+        renewal tool would: new files renamed into place), the key owned
+        by mail_owner with mode 0600; return the new certificate (DER).
+        The daemons use it after the next reload."""
+        tmp = tempfile.mkdtemp(dir=self.dir)
+        cert, key = os.path.join(tmp, "c.pem"), os.path.join(tmp, "k.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec",
+                        "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                        "-days", "30", "-subj", "/CN=" + name,
+                        "-addext", "subjectAltName=DNS:" + name,
+                        "-keyout", key, "-out", cert],
+                       check=True, capture_output=True, timeout=60)
+        owner = self.mailroom("config", "mail_owner",
+                              check=True).stdout.split()[-1]
+        pw = pwd.getpwnam(owner)
+        os.chown(key, pw.pw_uid, pw.pw_gid)
+        os.chmod(key, 0o600)
+        tls_dir = os.path.join(self.dir, "tls")
+        os.replace(key, os.path.join(tls_dir, "key.pem"))
+        os.replace(cert, os.path.join(tls_dir, "cert.pem"))
+        os.rmdir(tmp)
+        with open(os.path.join(tls_dir, "cert.pem")) as f:
+            return ssl.PEM_cert_to_DER_cert(f.read())
 
     def status(self):
         """[(name, pid)] from `mailroom status`, master first; [] if down."""

@@ -6,12 +6,17 @@ Dnsmasq   a dnsmasq serving the test domains' records on 127.0.0.1:port.
 Scripted  a scripted SMTP peer in a thread, for what no real server does on
           purpose: stall forever, or drop the connection in the middle of
           DATA.
+Netns     a network namespace joined to this one by a veth pair (root
+          only, see can_netns): a host with an address outside
+          127.0.0.0/8, for a peer on a real port or a client that must not
+          be on loopback.
 
 Every process is started here and stopped by its PID in stop(); every
 wait is bounded.
 """
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -240,3 +245,61 @@ class Scripted:
         for c in self.held:
             c.close()
         self.sock.close()
+
+
+class Netns:
+    """A network namespace with a veth link to this one: the test's own
+    remote host, 10.253.PAIR.2 inside, 10.253.PAIR.1 here."""
+
+    def __init__(self):
+        self.name = "mrtest%d" % os.getpid()
+        pair = os.getpid() % 250 + 1
+        self.host_if, self.ns_if = "mrh%d" % pair, "mrn%d" % pair
+        self.local = "10.253.%d.1" % pair
+        self.remote = "10.253.%d.2" % pair
+        self.procs = []
+        self.run("ip", "netns", "add", self.name)
+        try:
+            self.run("ip", "link", "add", self.host_if, "type", "veth",
+                     "peer", "name", self.ns_if)
+            self.run("ip", "link", "set", self.ns_if, "netns", self.name)
+            self.run("ip", "addr", "add", self.local + "/30", "dev",
+                     self.host_if)
+            self.run("ip", "link", "set", self.host_if, "up")
+            self.exec("ip", "addr", "add", self.remote + "/30", "dev",
+                      self.ns_if)
+            self.exec("ip", "link", "set", self.ns_if, "up")
+            self.exec("ip", "link", "set", "lo", "up")
+        except Exception:
+            self.stop()
+            raise
+
+    @staticmethod
+    def run(*args):
+        subprocess.run(args, check=True, capture_output=True, timeout=30)
+
+    def exec(self, *args):
+        self.run("ip", "netns", "exec", self.name, *args)
+
+    def popen(self, *args, **kw):
+        p = subprocess.Popen(["ip", "netns", "exec", self.name] + list(args),
+                             **kw)
+        self.procs.append(p)
+        return p
+
+    def stop(self):
+        for p in self.procs:
+            _stop_pid(p)
+        subprocess.run(["ip", "link", "del", self.host_if],
+                       capture_output=True, timeout=30)
+        subprocess.run(["ip", "netns", "del", self.name],
+                       capture_output=True, timeout=30)
+
+
+def can_netns():
+    if os.geteuid() != 0 or shutil.which("ip") is None:
+        return False
+    probe = "mrprobe%d" % os.getpid()
+    r = subprocess.run(["ip", "netns", "add", probe], capture_output=True)
+    subprocess.run(["ip", "netns", "del", probe], capture_output=True)
+    return r.returncode == 0

@@ -12,7 +12,6 @@ import smtplib
 import socket
 import ssl
 import subprocess
-import tempfile
 import unittest
 
 from mrtest import InstanceTest, queued, wait_for, pid_alive
@@ -561,28 +560,6 @@ class AuthOnPort25Test(TlsBase):
 
 class CertificateReloadTest(TlsBase):
 
-    def new_certificate(self, name):
-        """Replace the instance's certificate and key (as a renewal tool
-        would: new files renamed into place); return the DER."""
-        tmp = tempfile.mkdtemp(dir=self.mr.dir)
-        cert, key = os.path.join(tmp, "c.pem"), os.path.join(tmp, "k.pem")
-        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec",
-                        "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-                        "-days", "30", "-subj", "/CN=" + name,
-                        "-addext", "subjectAltName=DNS:" + name,
-                        "-keyout", key, "-out", cert],
-                       check=True, capture_output=True, timeout=60)
-        owner = self.mr.mailroom("config", "mail_owner",
-                                 check=True).stdout.split()[-1]
-        pw = pwd.getpwnam(owner)
-        os.chown(key, pw.pw_uid, pw.pw_gid)
-        os.chmod(key, 0o600)
-        tls_dir = os.path.join(self.mr.dir, "tls")
-        os.replace(key, os.path.join(tls_dir, "key.pem"))
-        os.replace(cert, os.path.join(tls_dir, "cert.pem"))
-        with open(os.path.join(tls_dir, "cert.pem")) as f:
-            return ssl.PEM_cert_to_DER_cert(f.read())
-
     def peer_cert(self):
         """The certificate a new smtps session is shown."""
         ctx = ssl.create_default_context()
@@ -604,7 +581,7 @@ class CertificateReloadTest(TlsBase):
         self.assertEqual(self.login(c), b"235 2.7.0 Authentication successful")
         self.assertEqual(c.cmd(b"MAIL FROM:<alice@mx.test.example>"),
                          b"250 2.1.0 Ok")
-        renewed = self.new_certificate("renewed.test.example")
+        renewed = self.mr.renew_certificate("renewed.test.example")
         r = self.mr.mailroom("reload")
         self.assertEqual(r.returncode, 0, r.stderr)
         wait_for(lambda: self.peer_cert() == renewed, timeout=20,

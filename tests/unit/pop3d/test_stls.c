@@ -1,0 +1,446 @@
+/*
+ * test_stls.c - unit tests for pop3d/cmd_stls.c: the TLS levels, the
+ * context a process makes from main.cf (and the configuration errors),
+ * and the table of who may send a password: CAPA's STLS, USER and SASL
+ * lines, the answers to USER, AUTH PLAIN and STLS, and the security
+ * element of the log lines, for loopback or not, TLS or not, each level
+ * and both values of disable_plaintext_auth.
+ */
+#include "tests/unit/testlib.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lib/config.h"
+#include "lib/mem.h"
+#include "lib/params.h"
+#include "pop3d/pop3d.h"
+
+#define HOST "pop.test.example"
+
+/* Longest main.cf text a test builds. */
+#define TEST_CF_MAX 2048
+
+static char dir[256];
+static char cert[300], key[300];
+
+/* load_cf - main.cf of the test: the queue in dir, then extra lines */
+static void
+load_cf(const char *extra)
+{
+	char text[TEST_CF_MAX];
+	const char *error;
+	int n;
+
+	n = snprintf(text, sizeof(text), "queue_directory = %s\n%s", dir,
+		     extra);
+	assert_true(n > 0 && (size_t)n < sizeof(text));
+	if (config_load_string(text, (size_t)n, "main.cf", NULL, &error) < 0)
+		fail_msg("main.cf: %s", error);
+}
+
+/* setup - a certificate and a queue directory with private/ */
+static int
+setup(void **state)
+{
+	char err[TLS_ERROR_MAX], priv[300];
+
+	(void)state;
+	testlib_tmpdir(dir, sizeof(dir), "test_stls");
+	snprintf(cert, sizeof(cert), "%s/cert.pem", dir);
+	snprintf(key, sizeof(key), "%s/key.pem", dir);
+	snprintf(priv, sizeof(priv), "%s/private", dir);
+	assert_int_equal(mkdir(priv, 0700), 0);
+	if (tls_make_self_signed(HOST, cert, key, err, sizeof(err)) < 0)
+		fail_msg("tls_make_self_signed: %s", err);
+	return 0;
+}
+
+/* teardown - remove the files */
+static int
+teardown(void **state)
+{
+	(void)state;
+	testlib_rmtree(dir);
+	return 0;
+}
+
+static void
+test_level_parse(void **state)
+{
+	static const struct {
+		const char *value;
+		int level;	/* -1: configuration error */
+	} rows[] = {
+		{ "", POP3D_TLS_NONE },
+		{ "none", POP3D_TLS_NONE },
+		{ "may", POP3D_TLS_MAY },
+		{ "encrypt", POP3D_TLS_ENCRYPT },
+		{ "MAY", -1 },
+		{ "verify", -1 },
+		{ "may ", -1 },
+		{ "\x01", -1 },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		volatile int got = -2;
+
+		if (rows[i].level >= 0) {
+			got = pop3d_tls_level_parse(rows[i].value);
+			assert_int_equal(got, rows[i].level);
+			continue;
+		}
+		testlib_log_expect("pop3d_tls_security_level: unknown level");
+		if (!TESTLIB_EXPECT_EXIT(got = pop3d_tls_level_parse(
+						 rows[i].value)))
+			fail_msg("row %zu: accepted", i);
+		assert_int_equal(testlib_exit_code, MR_EXIT_CONFIG);
+	}
+}
+
+/* Which certificate a test_init row configures. */
+enum cert_choice {
+	CERT_NONE,		/* none at all */
+	CERT_GOOD,		/* pop3d_tls_cert_file and _key_file */
+	CERT_SMTPD,		/* smtpd's, which pop3d's default to */
+	CERT_MISSING,		/* a file that does not exist */
+	CERT_NO_KEY,		/* the key file is the certificate */
+};
+
+static void
+test_init(void **state)
+{
+	static const struct {
+		enum cert_choice cert;
+		const char *cf;		/* more main.cf lines */
+		bool has_ctx;
+		bool fatal;
+		const char *log;	/* expected warning or fatal text */
+	} rows[] = {
+		/* The default level with a certificate: TLS. */
+		{ CERT_GOOD, "", true, false, NULL },
+		{ CERT_SMTPD, "", true, false, NULL },
+		{ CERT_SMTPD, "pop3d_tls_security_level = none\n", false, false,
+		  NULL },
+		{ CERT_GOOD, "pop3d_tls_wrappermode = yes\n", true, false,
+		  NULL },
+		/* No certificate configured: quietly no TLS. */
+		{ CERT_NONE, "", false, false, NULL },
+		/* One that cannot be loaded: a warning, no TLS. */
+		{ CERT_MISSING, "", false, false,
+		  "No server certs available. TLS won't be enabled: cannot "
+		  "load certificate chain from " },
+		{ CERT_NO_KEY, "", false, false,
+		  "cannot load private key from " },
+		/* TLS required without a certificate: fatal. */
+		{ CERT_NONE, "pop3d_tls_security_level = encrypt\n", false,
+		  true, "pop3d_tls_cert_file is not set" },
+		{ CERT_NONE,
+		  "pop3d_tls_wrappermode = yes\n"
+		  "pop3d_tls_security_level = none\n",
+		  false, true, "pop3d_tls_cert_file is not set" },
+		{ CERT_MISSING, "pop3d_tls_wrappermode = yes\n", false, true,
+		  "No server certs available. TLS can't be enabled: cannot "
+		  "load certificate chain" },
+		{ CERT_NO_KEY, "pop3d_tls_security_level = encrypt\n", false,
+		  true, "No server certs available. TLS can't be enabled: "
+			"cannot load private key" },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		char cf[TEST_CF_MAX];
+		struct pop3d pd;
+
+		switch (rows[i].cert) {
+		case CERT_NONE:
+			snprintf(cf, sizeof(cf), "%s", rows[i].cf);
+			break;
+		case CERT_GOOD:
+			snprintf(cf, sizeof(cf),
+				 "pop3d_tls_cert_file = %s\n"
+				 "pop3d_tls_key_file = %s\n%s",
+				 cert, key, rows[i].cf);
+			break;
+		case CERT_SMTPD:
+			snprintf(cf, sizeof(cf),
+				 "smtpd_tls_cert_file = %s\n"
+				 "smtpd_tls_key_file = %s\n%s",
+				 cert, key, rows[i].cf);
+			break;
+		case CERT_MISSING:
+			snprintf(cf, sizeof(cf),
+				 "pop3d_tls_cert_file = %s.missing\n%s", cert,
+				 rows[i].cf);
+			break;
+		case CERT_NO_KEY:
+			snprintf(cf, sizeof(cf),
+				 "pop3d_tls_cert_file = %s\n"
+				 "pop3d_tls_key_file = %s\n%s",
+				 cert, cert, rows[i].cf);
+			break;
+		}
+		load_cf(cf);
+		memset(&pd, 0, sizeof(pd));
+		if (rows[i].log != NULL)
+			testlib_log_expect(rows[i].log);
+		if (rows[i].fatal) {
+			if (!TESTLIB_EXPECT_EXIT(pop3d_tls_init(&pd)))
+				fail_msg("row %zu: not fatal", i);
+			assert_int_equal(testlib_exit_code, MR_EXIT_CONFIG);
+		} else {
+			pop3d_tls_init(&pd);
+		}
+		if (rows[i].log != NULL && !testlib_log_contains(rows[i].log))
+			fail_msg("row %zu: no log line \"%s\"", i,
+				 rows[i].log);
+		if ((pd.tls != NULL) != rows[i].has_ctx)
+			fail_msg("row %zu: context %s", i,
+				 pd.tls != NULL ? "made" : "missing");
+		pop3d_tls_deinit(&pd);
+	}
+}
+
+/* A row of the password table: the session, then what it is told. */
+struct rule_row {
+	bool loopback;
+	bool tls;		/* after STLS or on pop3s */
+	const char *cf;		/* main.cf lines */
+	bool plaintext;		/* USER/PASS and AUTH PLAIN allowed */
+	bool stls;		/* CAPA lists STLS */
+	const char *security;	/* the log element */
+};
+
+#define REFUSED                                                             \
+	"-ERR [AUTH] Plaintext authentication disallowed on non-secure "    \
+	"(SSL/TLS) connections.\r\n"
+
+static const struct rule_row rule_rows[] = {
+	/* disable_plaintext_auth = yes (default), level may (default). */
+	{ false, false, "", false, true, "" },
+	{ true, false, "", true, true, ", secured" },
+	{ false, true, "", true, false, ", TLS" },
+	{ true, true, "", true, false, ", TLS" },
+	/* Level encrypt: loopback needs TLS too. */
+	{ true, false, "pop3d_tls_security_level = encrypt\n", false, true,
+	  "" },
+	{ false, false, "pop3d_tls_security_level = encrypt\n", false, true,
+	  "" },
+	{ false, true, "pop3d_tls_security_level = encrypt\n", true, false,
+	  ", TLS" },
+	/* encrypt wins over disable_plaintext_auth = no. */
+	{ false, false,
+	  "pop3d_tls_security_level = encrypt\ndisable_plaintext_auth = no\n",
+	  false, true, "" },
+	/* disable_plaintext_auth = no: anyone, anywhere. */
+	{ false, false, "disable_plaintext_auth = no\n", true, true, "" },
+	{ true, false, "disable_plaintext_auth = no\n", true, true,
+	  ", secured" },
+	/* Level none: no STLS; the loopback rule stays. */
+	{ false, false, "pop3d_tls_security_level = none\n", false, false,
+	  "" },
+	{ true, false, "pop3d_tls_security_level = none\n", true, false,
+	  ", secured" },
+};
+
+/* out_take - the session's output as a string; the buffer is emptied */
+static void
+out_take(struct pop3d_session *s, char *text, size_t size)
+{
+	assert_true(s->out.len < size);
+	memcpy(text, s->out.data, s->out.len);
+	text[s->out.len] = '\0';
+	buf_reset(&s->out);
+}
+
+/* capa_text - the CAPA answer a row's session expects */
+static void
+capa_text(const struct rule_row *row, bool transaction, char *text,
+	  size_t size)
+{
+	snprintf(text, size,
+		 "+OK Capability list follows\r\nCAPA\r\nTOP\r\nUIDL\r\n"
+		 "RESP-CODES\r\nAUTH-RESP-CODE\r\nPIPELINING\r\n%s%s"
+		 "IMPLEMENTATION mailroom\r\n.\r\n",
+		 row->stls && !transaction ? "STLS\r\n" : "",
+		 row->plaintext && !transaction ? "USER\r\nSASL PLAIN\r\n"
+						: "");
+}
+
+/* run_row - one row against a session on a socketpair */
+static void
+run_row(size_t i, const struct rule_row *row, struct tls_ctx *ctx)
+{
+	char cf[TEST_CF_MAX], want[1024], got[4096], security[512];
+	struct pop3d pd;
+	struct pop3d_session s;
+	struct pop3_cmd cmd;
+	enum pop3_cmd_error err;
+	int sv[2];
+
+	snprintf(cf, sizeof(cf),
+		 "pop3d_tls_cert_file = %s\npop3d_tls_key_file = %s\n%s", cert,
+		 key, row->cf);
+	load_cf(cf);
+	memset(&pd, 0, sizeof(pd));
+	pop3d_tls_init(&pd);
+	memset(&s, 0, sizeof(s));
+	s.pd = &pd;
+	s.loopback = row->loopback;
+	s.state = POP3D_STATE_AUTH;
+	buf_init(&s.out, POP3D_OUT_MAX);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	s.fd = sv[0];
+	stream_init(&s.st, s.fd);
+	if (row->tls)
+		stream_tls_start(&s.st, tls_conn_server(ctx, s.fd));
+
+	if (pop3d_plaintext_allowed(&s) != row->plaintext)
+		fail_msg("row %zu: plaintext_allowed", i);
+	if (pop3d_tls_is_offered(&s) != row->stls)
+		fail_msg("row %zu: tls_is_offered", i);
+	pop3d_session_security(&s, security, sizeof(security));
+	if (strcmp(security, row->security) != 0)
+		fail_msg("row %zu: security \"%s\"", i, security);
+
+	pop3d_capa(&s);
+	out_take(&s, got, sizeof(got));
+	capa_text(row, false, want, sizeof(want));
+	if (strcmp(got, want) != 0)
+		fail_msg("row %zu: CAPA\n%s", i, got);
+
+	/* USER, and AUTH PLAIN with an initial response: refused before a
+	 * password is looked at, or taken. */
+	assert_int_equal(pop3_cmd_parse((const uint8_t *)"USER alice", 10,
+					&cmd, &err),
+			 0);
+	cmd_user(&s, &cmd);
+	out_take(&s, got, sizeof(got));
+	assert_string_equal(got, row->plaintext ? "+OK\r\n" : REFUSED);
+	assert_int_equal(pop3_cmd_parse((const uint8_t *)"AUTH PLAIN", 10,
+					&cmd, &err),
+			 0);
+	cmd_auth(&s, &cmd);
+	out_take(&s, got, sizeof(got));
+	assert_string_equal(got, row->plaintext ? "+ \r\n" : REFUSED);
+	s.state = POP3D_STATE_AUTH;
+	cmd_auth(&s, &(struct pop3_cmd){ .verb = POP3_VERB_AUTH });
+	out_take(&s, got, sizeof(got));
+	assert_string_equal(got, row->plaintext ? "+OK\r\nPLAIN\r\n.\r\n"
+						: "+OK\r\n.\r\n");
+
+	/* STLS */
+	cmd_stls(&s, &cmd);
+	out_take(&s, got, sizeof(got));
+	if (row->stls) {
+		assert_string_equal(got, "+OK Begin TLS negotiation now.\r\n");
+		assert_int_equal(s.state, POP3D_STATE_TLS_START);
+	} else if (row->tls) {
+		assert_string_equal(got, "-ERR TLS is already active.\r\n");
+		assert_int_equal(s.state, POP3D_STATE_AUTH);
+	} else {
+		assert_string_equal(got, "-ERR [SYS/PERM] TLS support isn't "
+					 "enabled.\r\n");
+		assert_int_equal(s.state, POP3D_STATE_AUTH);
+	}
+
+	/* TRANSACTION: neither STLS nor the login mechanisms. */
+	s.state = POP3D_STATE_TRANSACTION;
+	assert_false(pop3d_tls_is_offered(&s));
+	pop3d_capa(&s);
+	out_take(&s, got, sizeof(got));
+	capa_text(row, true, want, sizeof(want));
+	assert_string_equal(got, want);
+
+	mem_free(&s.user);
+	stream_deinit(&s.st);
+	close(sv[0]);
+	close(sv[1]);
+	buf_deinit(&s.out);
+	pop3d_tls_deinit(&pd);
+}
+
+static void
+test_plaintext_rule(void **state)
+{
+	char err[TLS_ERROR_MAX];
+	struct tls_ctx *ctx;
+	size_t i;
+
+	(void)state;
+	ctx = tls_server_ctx_new(cert, key, err, sizeof(err));
+	if (ctx == NULL)
+		fail_msg("%s", err);
+	for (i = 0; i < sizeof(rule_rows) / sizeof(rule_rows[0]); i++)
+		run_row(i, &rule_rows[i], ctx);
+	tls_ctx_free(&ctx);
+}
+
+static void
+test_security_while_handshaking(void **state)
+{
+	char err[TLS_ERROR_MAX], security[512];
+	struct pop3d pd;
+	struct pop3d_session s;
+	struct tls_ctx *ctx;
+	int sv[2];
+
+	(void)state;
+	load_cf("");
+	ctx = tls_server_ctx_new(cert, key, err, sizeof(err));
+	if (ctx == NULL)
+		fail_msg("%s", err);
+	memset(&pd, 0, sizeof(pd));
+	pd.tls = ctx;
+	pd.tls_level = POP3D_TLS_MAY;
+	memset(&s, 0, sizeof(s));
+	s.pd = &pd;
+	s.loopback = true;
+	buf_init(&s.out, 64);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	s.fd = sv[0];
+	stream_init(&s.st, s.fd);
+	pop3d_tls_begin(&s);
+	assert_int_equal(s.state, POP3D_STATE_TLS);
+	pop3d_session_security(&s, security, sizeof(security));
+	assert_string_equal(security, ", TLS handshaking");
+	/* Not TLS on the other end: the handshake fails, and says why. */
+	assert_int_equal(write(sv[1], "USER alice\r\n", 12), 12);
+	assert_int_equal(pop3d_tls_step(&s), -1);
+	pop3d_session_security(&s, security, sizeof(security));
+	if (strncmp(security, ", TLS handshaking: SSL_accept() failed: ",
+		    40) != 0 ||
+	    strlen(security) <= 40)
+		fail_msg("%s", security);
+	stream_deinit(&s.st);
+	close(sv[0]);
+	close(sv[1]);
+	buf_deinit(&s.out);
+	tls_ctx_free(&ctx);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_level_parse,
+						testlib_setup,
+						testlib_teardown),
+		cmocka_unit_test_setup_teardown(test_init, testlib_setup,
+						testlib_teardown),
+		cmocka_unit_test_setup_teardown(test_plaintext_rule,
+						testlib_setup,
+						testlib_teardown),
+		cmocka_unit_test_setup_teardown(test_security_while_handshaking,
+						testlib_setup,
+						testlib_teardown),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
