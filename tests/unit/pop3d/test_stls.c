@@ -84,7 +84,7 @@ test_level_parse(void **state)
 		{ "may ", -1 },
 		{ "\x01", -1 },
 	};
-	size_t i;
+	volatile size_t i;
 
 	(void)state;
 	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
@@ -151,7 +151,7 @@ test_init(void **state)
 		  true, "No server certs available. TLS can't be enabled: "
 			"cannot load private key" },
 	};
-	size_t i;
+	volatile size_t i;
 
 	(void)state;
 	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
