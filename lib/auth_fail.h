@@ -4,7 +4,7 @@
  *
  * Every process that checks passwords for network clients (smtpd for SMTP
  * AUTH; pop3d and imapd can use it too) maps the same file,
- * queue_directory/private/auth-failures, with MAP_SHARED, and counts a
+ * queue_directory/private/auth-failures, a lib/shm_table, and counts a
  * failure against the client's address. A count lives for window_s
  * seconds from the first failure it holds, then starts again at zero, so
  * a brute-force attack from one address gets limit guesses per window

@@ -8,8 +8,9 @@
  * to 16 bytes), client_count_is_shared.
  *
  * File format (version CLIENT_COUNT_VERSION, host byte order; the file
- * never leaves the host and holds only transient counts):
- *   header: magic u32, version u32, slot count u32, slot size u32;
+ * never leaves the host and holds only transient counts), a lib/shm_table
+ * file:
+ *   header: magic u32 "mrcl", version u32, slot count u32, slot size u32;
  *   CLIENT_COUNT_SLOTS slots: pid i32 (0: free), address 16 bytes
  *   (IPv4 as ::ffff:a.b.c.d), count u32.
  * A header that does not match is reinitialized: every count is lost, so
@@ -17,25 +18,22 @@
  *
  * Runs as mail_owner in smtpd. The file sits in queue_directory/private/
  * (mail_owner, mode 0700) and is written only by the processes of the
- * service, which run as the same user. Limits: CLIENT_COUNT_SLOTS slots;
- * a full table lets connections in uncounted (warned once per table).
+ * service, which run as the same user; lib/shm_table opens and maps it.
+ * Limits: CLIENT_COUNT_SLOTS slots; a full table lets connections in
+ * uncounted (warned once per table).
  */
 #include "lib/client_count.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/file.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "lib/log.h"
 #include "lib/mem.h"
+#include "lib/shm_table.h"
 
 #define CLIENT_COUNT_MAGIC 0x6d72636cU	/* "mrcl" */
 #define CLIENT_COUNT_VERSION 1U
@@ -46,85 +44,38 @@
 /* Longest sanitized service name kept in the file name. */
 #define CLIENT_COUNT_SERVICE_MAX 100
 
-struct client_count_header {
-	uint32_t magic;
-	uint32_t version;
-	uint32_t slot_count;
-	uint32_t slot_size;
-};
-
 struct client_count_slot {
 	int32_t pid;
 	uint8_t addr[CLIENT_COUNT_ADDR_SIZE];
 	uint32_t count;
 };
 
-/* The whole file, as mapped. */
-struct client_count_file {
-	struct client_count_header header;
-	struct client_count_slot slots[CLIENT_COUNT_SLOTS];
+static const struct shm_table_layout count_layout = {
+	.label = "client count table",
+	.magic = CLIENT_COUNT_MAGIC,
+	.version = CLIENT_COUNT_VERSION,
+	.slot_count = CLIENT_COUNT_SLOTS,
+	.slot_size = sizeof(struct client_count_slot),
 };
 
 struct client_count {
-	struct client_count_file *file;	/* mapping, or heap when private */
-	int fd;				/* -1: private to the process */
+	struct shm_table *shm;	/* the shared file, or private */
 	int32_t pid;
 	bool warned_full;
-	char path[PATH_MAX];
 };
 
 /* client_count_is_shared - whether the table is the shared file */
 bool
 client_count_is_shared(const struct client_count *table)
 {
-	return table->fd >= 0;
+	return shm_table_is_shared(table->shm);
 }
 
-/* count_lock - flock(LOCK_EX) the shared file; 0, or -1 after a warning */
-static int
-count_lock(struct client_count *table)
+/* count_slot - slot i of the table; use it under shm_table_lock */
+static struct client_count_slot *
+count_slot(struct client_count *table, size_t i)
 {
-	if (table->fd < 0)
-		return 0;
-	while (flock(table->fd, LOCK_EX) < 0) {
-		if (errno != EINTR) {
-			log_warn("client count table %s: lock: %m",
-				 table->path);
-			return -1;
-		}
-	}
-	return 0;
-}
-
-/* count_unlock - release the lock taken by count_lock */
-static void
-count_unlock(struct client_count *table)
-{
-	if (table->fd >= 0)
-		(void)flock(table->fd, LOCK_UN);
-}
-
-/* count_header_check - reinitialize the table when its header is wrong */
-static void
-count_header_check(struct client_count *table)
-{
-	struct client_count_header *h = &table->file->header;
-
-	if (h->magic == CLIENT_COUNT_MAGIC &&
-	    h->version == CLIENT_COUNT_VERSION &&
-	    h->slot_count == CLIENT_COUNT_SLOTS &&
-	    h->slot_size == sizeof(struct client_count_slot))
-		return;
-	/* A new file is all zero; anything else was damaged or is of
-	 * another version. Counts are transient: start over. */
-	if (h->magic != 0 || h->version != 0)
-		log_warn("client count table %s: bad header, reinitialized",
-			 table->path);
-	memset(table->file, 0, sizeof(*table->file));
-	h->magic = CLIENT_COUNT_MAGIC;
-	h->version = CLIENT_COUNT_VERSION;
-	h->slot_count = CLIENT_COUNT_SLOTS;
-	h->slot_size = sizeof(struct client_count_slot);
+	return shm_table_slot(table->shm, i);
 }
 
 /* count_pid_is_alive - whether the process of a used slot still exists */
@@ -173,26 +124,21 @@ count_slot_is_free(const struct client_count_slot *slot)
 	return slot->pid == 0 || slot->count == 0;
 }
 
-/* count_reclaim_pid - free every slot of pid */
+/* count_reclaim_own - free every slot that carries our pid */
 static void
-count_reclaim_pid(struct client_count *table, int32_t pid)
+count_reclaim_own(struct client_count *table)
 {
 	size_t i;
 
-	for (i = 0; i < CLIENT_COUNT_SLOTS; i++)
-		if (table->file->slots[i].pid == pid)
-			memset(&table->file->slots[i], 0,
-			       sizeof(table->file->slots[i]));
-}
+	if (shm_table_lock(table->shm) < 0)
+		return;
+	for (i = 0; i < CLIENT_COUNT_SLOTS; i++) {
+		struct client_count_slot *slot = count_slot(table, i);
 
-/* count_private_new - a table only this process sees */
-static struct client_count *
-count_private_new(struct client_count *table)
-{
-	table->fd = -1;
-	table->file = mem_alloc(sizeof(*table->file));
-	count_header_check(table);
-	return table;
+		if (slot->pid == table->pid)
+			memset(slot, 0, sizeof(*slot));
+	}
+	shm_table_unlock(table->shm);
 }
 
 /* count_service_name - service reduced to [A-Za-z0-9._-] */
@@ -217,87 +163,23 @@ count_service_name(const char *service, char *name, size_t size)
 		memset(name, '_', strlen(name));
 }
 
-/* count_file_open - open, check, size and map the shared file: 0 or -1 */
-static int
-count_file_open(struct client_count *table)
-{
-	struct stat st;
-	void *map;
-	int fd;
-
-	/* SECURITY: private/ is mail_owner's, mode 0700; still, never follow
-	 * a link planted there, and use only a plain file of our own. */
-	fd = open(table->path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
-		  0600);
-	if (fd < 0) {
-		log_warn("client count table %s: open: %m", table->path);
-		return -1;
-	}
-	if (fstat(fd, &st) < 0) {
-		log_warn("client count table %s: fstat: %m", table->path);
-		goto fail;
-	}
-	if (!S_ISREG(st.st_mode) || st.st_uid != geteuid()) {
-		log_warn("client count table %s: not a regular file owned "
-			 "by uid %ld", table->path, (long)geteuid());
-		goto fail;
-	}
-	table->fd = fd;
-	if (count_lock(table) < 0)
-		goto fail;
-	/* Under the lock, so that no process maps a file another one is
-	 * still growing; the size only ever grows to the table's. */
-	if (fstat(fd, &st) < 0 ||
-	    ((uintmax_t)st.st_size < sizeof(struct client_count_file) &&
-	     ftruncate(fd, (off_t)sizeof(struct client_count_file)) < 0)) {
-		log_warn("client count table %s: resize: %m", table->path);
-		count_unlock(table);
-		goto fail;
-	}
-	map = mmap(NULL, sizeof(struct client_count_file),
-		   PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (map == MAP_FAILED) {
-		log_warn("client count table %s: mmap: %m", table->path);
-		count_unlock(table);
-		goto fail;
-	}
-	table->file = map;
-	count_header_check(table);
-	/* Slots with our pid belong to a dead process whose pid we got. */
-	count_reclaim_pid(table, table->pid);
-	count_unlock(table);
-	return 0;
-
-fail:
-	table->fd = -1;
-	(void)close(fd);
-	return -1;
-}
-
 /* client_count_new - open the service's table, or a private one */
 struct client_count *
 client_count_new(const char *queue_directory, const char *service)
 {
 	struct client_count *table = mem_alloc(sizeof(*table));
 	char name[CLIENT_COUNT_SERVICE_MAX + 1];
+	char file_name[sizeof(CLIENT_COUNT_FILE_PREFIX) + sizeof(name)];
 	int n;
 
-	table->fd = -1;
 	table->pid = (int32_t)getpid();
 	count_service_name(service, name, sizeof(name));
-	n = snprintf(table->path, sizeof(table->path),
-		     "%s/private/" CLIENT_COUNT_FILE_PREFIX "%s",
-		     queue_directory, name);
-	if (n < 0 || (size_t)n >= sizeof(table->path)) {
-		log_warn("client count table for service %s: path too long; "
-			 "counting per process", log_safe_str(service));
-		return count_private_new(table);
-	}
-	if (count_file_open(table) < 0) {
-		log_warn("client count table %s unusable: counting per "
-			 "process", table->path);
-		return count_private_new(table);
-	}
+	n = snprintf(file_name, sizeof(file_name),
+		     CLIENT_COUNT_FILE_PREFIX "%s", name);
+	MR_ASSERT(n > 0 && (size_t)n < sizeof(file_name));
+	table->shm = shm_table_new(queue_directory, file_name, &count_layout);
+	/* Slots with our pid belong to a dead process whose pid we got. */
+	count_reclaim_own(table);
 	return table;
 }
 
@@ -309,16 +191,8 @@ client_count_free(struct client_count **tablep)
 
 	if (table == NULL)
 		return;
-	if (table->fd < 0) {
-		mem_free(&table->file);
-	} else {
-		if (count_lock(table) == 0) {
-			count_reclaim_pid(table, table->pid);
-			count_unlock(table);
-		}
-		(void)munmap(table->file, sizeof(*table->file));
-		(void)close(table->fd);
-	}
+	count_reclaim_own(table);
+	shm_table_free(&table->shm);
 	mem_free(tablep);
 }
 
@@ -362,11 +236,10 @@ client_count_acquire(struct client_count *table,
 
 	*counted_r = false;
 	memset(&cache, 0, sizeof(cache));
-	if (count_lock(table) < 0)
+	if (shm_table_lock(table->shm) < 0)
 		return true;
-	count_header_check(table);
 	for (i = 0; i < CLIENT_COUNT_SLOTS; i++) {
-		struct client_count_slot *slot = &table->file->slots[i];
+		struct client_count_slot *slot = count_slot(table, i);
 
 		if (count_slot_is_free(slot)) {
 			if (free_slot == NULL)
@@ -388,7 +261,7 @@ client_count_acquire(struct client_count *table,
 			own = slot;
 	}
 	if (total >= limit) {
-		count_unlock(table);
+		shm_table_unlock(table->shm);
 		return false;
 	}
 	if (own == NULL && free_slot != NULL) {
@@ -402,14 +275,14 @@ client_count_acquire(struct client_count *table,
 		if (!table->warned_full)
 			log_warn("client count table %s: all %u slots in use; "
 				 "connections from new clients are not "
-				 "counted", table->path,
+				 "counted", shm_table_path(table->shm),
 				 (unsigned)CLIENT_COUNT_SLOTS);
 		table->warned_full = true;
 	} else if (own->count < UINT32_MAX) {
 		own->count++;
 		*counted_r = true;
 	}
-	count_unlock(table);
+	shm_table_unlock(table->shm);
 	return true;
 }
 
@@ -420,11 +293,10 @@ client_count_release(struct client_count *table,
 {
 	size_t i;
 
-	if (count_lock(table) < 0)
+	if (shm_table_lock(table->shm) < 0)
 		return;
-	count_header_check(table);
 	for (i = 0; i < CLIENT_COUNT_SLOTS; i++) {
-		struct client_count_slot *slot = &table->file->slots[i];
+		struct client_count_slot *slot = count_slot(table, i);
 
 		if (slot->pid != table->pid || slot->count == 0 ||
 		    memcmp(slot->addr, addr, CLIENT_COUNT_ADDR_SIZE) != 0)
@@ -433,5 +305,5 @@ client_count_release(struct client_count *table,
 			memset(slot, 0, sizeof(*slot));
 		break;
 	}
-	count_unlock(table);
+	shm_table_unlock(table->shm);
 }

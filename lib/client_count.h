@@ -3,7 +3,7 @@
  * the processes of one service through a shared file.
  *
  * Every smtpd process of a service maps the same file,
- * queue_directory/private/smtpd-clients.SERVICE, with MAP_SHARED. It holds
+ * queue_directory/private/smtpd-clients.SERVICE, a lib/shm_table. It holds
  * CLIENT_COUNT_SLOTS slots; a slot is (pid, client address, count), one per
  * process and address. Every operation runs under flock(LOCK_EX) on the
  * file. Slots of processes that no longer exist are reclaimed on the way,
