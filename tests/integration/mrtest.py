@@ -53,7 +53,11 @@ def port_free(port):
         s.close()
 
 
-_next_base = [20000 + (os.getpid() % 200) * 100]
+# Instance ports stay below the kernel's ephemeral range (32768 and up by
+# default), where outgoing connections take their local ports: a client
+# socket could otherwise hold a port an instance is about to bind.
+BASE_MIN, BASE_MAX = 10000, 31000
+_next_base = [BASE_MIN + (os.getpid() % 200) * 100]
 
 
 def pick_base():
@@ -61,8 +65,8 @@ def pick_base():
     for _ in range(400):
         base = _next_base[0]
         _next_base[0] += 1000
-        if _next_base[0] > 60000:
-            _next_base[0] = 20000 + (_next_base[0] % 1000) + 1
+        if _next_base[0] > BASE_MAX:
+            _next_base[0] = BASE_MIN + (_next_base[0] % 1000) + 1
         if all(port_free(base + off) for off in PORTS.values()):
             return base
     raise RuntimeError("no free port base")

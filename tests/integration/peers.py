@@ -15,6 +15,7 @@ Every process is started here and stopped by its PID in stop(); every
 wait is bounded.
 """
 import os
+import random
 import re
 import shutil
 import signal
@@ -31,22 +32,22 @@ DNSMASQ = "/usr/sbin/dnsmasq"
 
 
 def free_port(host="127.0.0.1", kind=socket.SOCK_STREAM):
-    """A port that is free for TCP and UDP on host right now."""
+    """A port free for TCP and UDP on host right now, from 2000-9999:
+    below both the instances' ports and the kernel's ephemeral range."""
     for _ in range(200):
-        s = socket.socket(socket.AF_INET, kind)
-        s.bind((host, 0))
-        port = s.getsockname()[1]
-        s.close()
-        other = socket.socket(socket.AF_INET, socket.SOCK_DGRAM
-                              if kind == socket.SOCK_STREAM
-                              else socket.SOCK_STREAM)
-        try:
-            other.bind((host, port))
+        port = random.randrange(2000, 10000)
+        ok = True
+        for k in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
+            s = socket.socket(socket.AF_INET, k)
+            try:
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                s.bind((host, port))
+            except OSError:
+                ok = False
+            finally:
+                s.close()
+        if ok:
             return port
-        except OSError:
-            continue
-        finally:
-            other.close()
     raise AssertionError("no free port")
 
 
