@@ -26,9 +26,9 @@
 #define BASE64_F_PARTIAL 0x2 /* a group ended without its 4 characters */
 
 struct base64_decoder {
-	uint32_t acc;      /* sextets of the current group */
-	unsigned sextets;  /* how many (0..3) */
-	unsigned flags;    /* BASE64_F_* */
+	uint32_t acc;     /* sextets of the current group */
+	unsigned sextets; /* how many (0..3) */
+	unsigned flags;   /* BASE64_F_* */
 };
 
 /* base64_decoder_init - start decoding. */

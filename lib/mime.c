@@ -69,7 +69,8 @@ arena_alloc(struct mime_arena *a, size_t size)
 		log_panic("mime: arena size overflow");
 	need &= ~(size_t)15;
 	if (c == NULL || c->size - c->used < need) {
-		chunk_size = need > MIME_ARENA_CHUNK / 4 ? need : MIME_ARENA_CHUNK;
+		chunk_size =
+		    need > MIME_ARENA_CHUNK / 4 ? need : MIME_ARENA_CHUNK;
 		c = mem_alloc(sizeof(*c) + chunk_size);
 		c->size = chunk_size;
 		if (chunk_size == need && a->chunks != NULL) {
@@ -255,9 +256,9 @@ lex_skip_param(struct lex *lx)
 struct raw_param {
 	const uint8_t *name; /* without "*" parts */
 	size_t name_len;
-	int section;         /* -1: none */
-	bool extended;       /* ends in "*" */
-	size_t value_off;    /* in the value buffer */
+	int section;      /* -1: none */
+	bool extended;    /* ends in "*" */
+	size_t value_off; /* in the value buffer */
 	size_t value_len;
 	bool used;
 };
@@ -369,8 +370,9 @@ percent_decode(const uint8_t *p, size_t n, struct buf *out)
 	for (i = 0; i < n; i++) {
 		if (p[i] == '%' && i + 2 < n && hex_value(p[i + 1]) >= 0 &&
 		    hex_value(p[i + 2]) >= 0) {
-			buf_append_byte(out, (uint8_t)(hex_value(p[i + 1]) << 4 |
-			                               hex_value(p[i + 2])));
+			buf_append_byte(out,
+			                (uint8_t)(hex_value(p[i + 1]) << 4 |
+			                          hex_value(p[i + 2])));
 			i += 2;
 		} else {
 			buf_append_byte(out, p[i]);
@@ -421,7 +423,10 @@ join_param(struct param_set *set, size_t first, struct buf *out,
 	}
 	buf_init(&raw, MIME_FIELD_MAX);
 	for (i = 0; i < count; i++) {
-		const uint8_t *v = set->values.data + order[i]->value_off;
+		/* Every value may be empty: no storage at all then. */
+		const uint8_t *v = set->values.data != NULL
+		                       ? set->values.data + order[i]->value_off
+		                       : (const uint8_t *)"";
 		size_t len = order[i]->value_len;
 
 		if (!order[i]->extended) {
@@ -492,9 +497,9 @@ build_params(struct param_set *set, struct mime_arena *a,
 		mp = &params[count];
 		mp->name = arena_lower(a, rp->name, rp->name_len);
 		mp->extended = join_param(set, i, &value, a, &mp->language);
-		mp->value = arena_memdup(a, value.data != NULL ? value.data
-		                                               : (uint8_t *)"",
-		                         value.len);
+		mp->value = arena_memdup(
+		    a, value.data != NULL ? value.data : (uint8_t *)"",
+		    value.len);
 		mp->value_len = value.len;
 		buf_deinit(&value);
 		/* A name given twice in the same form: the first counts. */
@@ -513,7 +518,7 @@ build_params(struct param_set *set, struct mime_arena *a,
 
 /* A part with the line counters the public struct does not show. */
 struct part_priv {
-	struct mime_part pub; /* first: a struct mime_part * is this */
+	struct mime_part pub;          /* first: a struct mime_part * is this */
 	size_t header_lf, header_bare; /* counters at header_offset */
 	size_t body_lf, body_bare;     /* counters at body_offset */
 	bool has_type;
@@ -675,8 +680,8 @@ field_encoding(struct mime_parser *mp, struct part_priv *pp, const uint8_t *v,
 		const char *name;
 		enum mime_encoding enc;
 	} names[] = {
-	    {"7bit", MIME_ENC_7BIT},     {"8bit", MIME_ENC_8BIT},
-	    {"binary", MIME_ENC_BINARY}, {"base64", MIME_ENC_BASE64},
+	    {"7bit", MIME_ENC_7BIT},           {"8bit", MIME_ENC_8BIT},
+	    {"binary", MIME_ENC_BINARY},       {"base64", MIME_ENC_BASE64},
 	    {"quoted-printable", MIME_ENC_QP},
 	};
 	struct lex lx = {.p = v, .n = n, .pos = 0};
@@ -728,8 +733,8 @@ is_message_header(const struct part_priv *pp)
 
 /* field_envelope - keep an envelope field of a message header */
 static void
-field_envelope(struct mime_parser *mp, struct part_priv *pp,
-               const char *name, const uint8_t *v, size_t n)
+field_envelope(struct mime_parser *mp, struct part_priv *pp, const char *name,
+               const uint8_t *v, size_t n)
 {
 	static const struct {
 		const char *name;
@@ -782,13 +787,18 @@ field_done(struct mime_parser *mp)
 	if (colon == NULL)
 		return; /* a line without colon: part of the header, unused */
 	name_len = (size_t)(colon - f);
-	while (name_len > 0 && (f[name_len - 1] == ' ' || f[name_len - 1] == '\t'))
+	while (name_len > 0 &&
+	       (f[name_len - 1] == ' ' || f[name_len - 1] == '\t'))
 		name_len--;
 	if (name_len == 0 || name_len >= sizeof(name))
 		return;
-	for (size_t i = 0; i < name_len; i++)
+	for (size_t i = 0; i < name_len; i++) {
+		/* RFC 5322 2.2: a field name is printable ASCII. */
+		if (f[i] < 33 || f[i] > 126)
+			return;
 		name[i] = (char)(f[i] >= 'A' && f[i] <= 'Z' ? f[i] - 'A' + 'a'
 		                                            : f[i]);
+	}
 	name[name_len] = '\0';
 	v = colon + 1;
 	n = mp->field.len - (size_t)(v - f);
@@ -829,8 +839,8 @@ field_done(struct mime_parser *mp)
 
 /* size_set - a size from the counters at its two ends */
 static void
-size_set(struct mime_size *s, size_t start, size_t start_lf,
-         size_t start_bare, size_t end, size_t end_lf, size_t end_bare)
+size_set(struct mime_size *s, size_t start, size_t start_lf, size_t start_bare,
+         size_t end, size_t end_lf, size_t end_bare)
 {
 	s->octets = end - start;
 	s->lines = end_lf - start_lf;
@@ -928,24 +938,34 @@ body_begin(struct mime_parser *mp)
 	}
 }
 
-/* part_close - pp ends at pos (counters lf, bare) */
+/*
+ * part_close - pp ends at *pos (counters *lf, *bare); when its header's
+ * empty line was also the delimiter's line break, it ends after that
+ * line instead, and *pos and the counters move there so that the parts
+ * around it end no earlier
+ */
 static void
-part_close(struct mime_parser *mp, struct part_priv *pp, size_t pos,
-           size_t lf, size_t bare)
+part_close(struct mime_parser *mp, struct part_priv *pp, size_t *pos,
+           size_t *lf, size_t *bare)
 {
+	if (*pos < pp->pub.header_offset) {
+		/* A part that starts right after the delimiter's break. */
+		*pos = pp->pub.header_offset;
+		*lf = pp->header_lf;
+		*bare = pp->header_bare;
+	}
 	if (pp == mp->cur && mp->in_header) {
 		/* A header cut short by a delimiter or the end. */
 		pp->pub.flags |= MIME_PART_F_HEADER_CUT;
-		header_end(mp, pos, lf, bare);
+		header_end(mp, *pos, *lf, *bare);
 	}
-	if (pos < pp->pub.body_offset) {
-		/* The delimiter's line break was the header's empty line. */
-		pos = pp->pub.body_offset;
-		lf = pp->body_lf;
-		bare = pp->body_bare;
+	if (*pos < pp->pub.body_offset) {
+		*pos = pp->pub.body_offset;
+		*lf = pp->body_lf;
+		*bare = pp->body_bare;
 	}
-	size_set(&pp->pub.body, pp->pub.body_offset, pp->body_lf,
-	         pp->body_bare, pos, lf, bare);
+	size_set(&pp->pub.body, pp->pub.body_offset, pp->body_lf, pp->body_bare,
+	         *pos, *lf, *bare);
 }
 
 /* delimiter_match - the boundary the current line delimits, or -1 */
@@ -997,7 +1017,7 @@ delimiter(struct mime_parser *mp, int k, bool close)
 	}
 	mp->field_open = false; /* the delimiter line is not a field */
 	while (&pp->pub != multi) {
-		part_close(mp, pp, end, end_lf, end_bare);
+		part_close(mp, pp, &end, &end_lf, &end_bare);
 		pp = (struct part_priv *)pp->pub.parent;
 	}
 	for (j = (unsigned)k + 1; j < mp->bound_count; j++)
@@ -1156,8 +1176,11 @@ mime_parser_finish(struct mime_parser **mpp)
 	if (mp->in_header)
 		field_done(mp);
 	for (pp = mp->cur; pp != NULL;
-	     pp = (struct part_priv *)pp->pub.parent)
-		part_close(mp, pp, mp->pos, mp->lf, mp->bare);
+	     pp = (struct part_priv *)pp->pub.parent) {
+		size_t pos = mp->pos, lf = mp->lf, bare = mp->bare;
+
+		part_close(mp, pp, &pos, &lf, &bare);
+	}
 	for (j = 0; j < mp->bound_count; j++)
 		mp->bounds[j].part->flags |= MIME_PART_F_NO_END;
 	msg->size = mp->pos;

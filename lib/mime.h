@@ -95,10 +95,10 @@ enum mime_encoding {
 
 /* One parameter of Content-Type or Content-Disposition. */
 struct mime_param {
-	const char *name;  /* lower-case, without "*" and section */
-	const char *value; /* unquoted; UTF-8 when extended */
-	size_t value_len;  /* octets of value (it may hold NUL) */
-	bool extended;     /* RFC 2231 "name*" form */
+	const char *name;     /* lower-case, without "*" and section */
+	const char *value;    /* unquoted; UTF-8 when extended */
+	size_t value_len;     /* octets of value (it may hold NUL) */
+	bool extended;        /* RFC 2231 "name*" form */
 	const char *language; /* RFC 2231 language or NULL */
 };
 
@@ -125,13 +125,13 @@ struct mime_size {
 };
 
 /* Part flags. */
-#define MIME_PART_F_MULTIPART 0x001 /* parsed as multipart: children */
-#define MIME_PART_F_MESSAGE 0x002   /* message/rfc822: one child */
+#define MIME_PART_F_MULTIPART 0x001    /* parsed as multipart: children */
+#define MIME_PART_F_MESSAGE 0x002      /* message/rfc822: one child */
 #define MIME_PART_F_DEFAULT_TYPE 0x004 /* no usable Content-Type */
-#define MIME_PART_F_NO_END 0x008    /* multipart without close delimiter */
-#define MIME_PART_F_LIMIT 0x010     /* left unparsed: a limit was reached */
-#define MIME_PART_F_FIELD_CUT 0x020 /* a field over MIME_FIELD_MAX */
-#define MIME_PART_F_HEADER_CUT 0x040 /* header ended without empty line */
+#define MIME_PART_F_NO_END 0x008       /* multipart without close delimiter */
+#define MIME_PART_F_LIMIT 0x010        /* left unparsed: a limit was reached */
+#define MIME_PART_F_FIELD_CUT 0x020    /* a field over MIME_FIELD_MAX */
+#define MIME_PART_F_HEADER_CUT 0x040   /* header ended without empty line */
 
 struct mime_part {
 	struct mime_part *parent;
@@ -168,9 +168,9 @@ struct mime_part {
 struct mime_message {
 	struct mime_part *root;
 	size_t part_count;
-	size_t size;       /* octets fed */
-	size_t crlf_size;  /* in CR LF form */
-	unsigned flags;    /* MIME_MESSAGE_F_* */
+	size_t size;      /* octets fed */
+	size_t crlf_size; /* in CR LF form */
+	unsigned flags;   /* MIME_MESSAGE_F_* */
 	struct mime_arena *arena;
 };
 

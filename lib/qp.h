@@ -31,13 +31,14 @@ struct buf;
 #define QP_DECODED_MAX(n) ((n) + QP_PENDING_MAX + 3)
 
 /* Flags in qp_decoder.flags (sticky). */
-#define QP_F_BAD_ESCAPE 0x1 /* "=" not followed by two hex digits or a break */
+#define QP_F_BAD_ESCAPE 0x1 /* "=" not followed by two hex digits or a break   \
+	                     */
 
 enum qp_state {
-	QP_TEXT,    /* ordinary text */
-	QP_EQ,      /* after "=" */
-	QP_EQ_HEX,  /* after "=" and one hex digit */
-	QP_EQ_PAD,  /* after "=" and white space: a soft break if LF comes */
+	QP_TEXT,   /* ordinary text */
+	QP_EQ,     /* after "=" */
+	QP_EQ_HEX, /* after "=" and one hex digit */
+	QP_EQ_PAD, /* after "=" and white space: a soft break if LF comes */
 };
 
 struct qp_decoder {

@@ -84,9 +84,8 @@ parse_word(const uint8_t *p, size_t n, struct word *w)
 	w->charset[cs_len] = '\0';
 	i += 3;
 	/* encoded-text: printable ASCII except "?" and space. */
-	for (end = i; end < n && p[end] > 0x20 && p[end] < 0x7f &&
-	              p[end] != '?';
-	     end++)
+	for (end = i;
+	     end < n && p[end] > 0x20 && p[end] < 0x7f && p[end] != '?'; end++)
 		;
 	if (end + 1 >= n || p[end] != '?' || p[end + 1] != '=')
 		return false;
@@ -146,8 +145,8 @@ decode_word(const struct word *w, struct buf *raw)
 
 /* add_text - plain header text (unfolded) as UTF-8 */
 static void
-add_text(struct out *o, struct charset_conv *utf8, const uint8_t *p,
-         size_t n, struct buf *scratch)
+add_text(struct out *o, struct charset_conv *utf8, const uint8_t *p, size_t n,
+         struct buf *scratch)
 {
 	size_t i = 0;
 

@@ -63,8 +63,7 @@ rfc5322_header_next(struct rfc5322_header_iter *it,
 		it->pos = value_end < it->n ? value_end + 1 : it->n;
 		if (it->p[start] == ' ' || it->p[start] == '\t')
 			continue; /* continuation without a field */
-		for (colon = start; colon < end && it->p[colon] != ':';
-		     colon++)
+		for (colon = start; colon < end && it->p[colon] != ':'; colon++)
 			;
 		if (colon == end)
 			continue; /* no colon: not a field */
@@ -88,7 +87,7 @@ rfc5322_header_next(struct rfc5322_header_iter *it,
 		field->value_len = value_end - (colon + 1);
 		field->offset = start;
 		return 1;
-next:;
+	next:;
 	}
 	return 0;
 }
@@ -107,21 +106,24 @@ rfc5322_header_name_is(const struct rfc5322_header_field *field,
 int
 rfc5322_header_unfold(const uint8_t *value, size_t n, struct buf *out)
 {
-	size_t start = 0, end = n, i;
+	size_t start = out->len, i;
+	int ret = 0;
 
-	while (start < end && (value[start] == ' ' || value[start] == '\t' ||
-	                       value[start] == '\r' || value[start] == '\n'))
-		start++;
-	while (end > start &&
-	       (value[end - 1] == ' ' || value[end - 1] == '\t' ||
-	        value[end - 1] == '\r' || value[end - 1] == '\n'))
-		end--;
-	for (i = start; i < end; i++) {
-		if (value[i] == '\r' || value[i] == '\n')
+	for (i = 0; i < n; i++) {
+		/* A line break is LF or CR LF; a bare CR is content. */
+		if (value[i] == '\n' ||
+		    (value[i] == '\r' && i + 1 < n && value[i + 1] == '\n'))
 			continue;
-		if (!buf_has_room(out, 1))
-			return -1;
+		if (out->len == start && (value[i] == ' ' || value[i] == '\t'))
+			continue;
+		if (!buf_has_room(out, 1)) {
+			ret = -1;
+			break;
+		}
 		buf_append_byte(out, value[i]);
 	}
-	return 0;
+	while (out->len > start && (out->data[out->len - 1] == ' ' ||
+	                            out->data[out->len - 1] == '\t'))
+		buf_truncate(out, out->len - 1);
+	return ret;
 }

@@ -60,9 +60,10 @@ bool rfc5322_header_name_is(const struct rfc5322_header_field *field,
                             const char *name);
 
 /*
- * rfc5322_header_unfold - append the value with CR and LF removed and
- * leading and trailing white space trimmed to out. Returns 0, or -1 when
- * out's maximum cut it (out holds what fitted).
+ * rfc5322_header_unfold - append the value with its line breaks (LF, CR
+ * LF; a bare CR is content) removed, then SP and HT trimmed at both
+ * ends, to out. Returns 0, or -1 when out's maximum cut it (out
+ * holds what fitted).
  */
 int rfc5322_header_unfold(const uint8_t *value, size_t n, struct buf *out);
 

@@ -92,8 +92,8 @@ decode_body(const struct mime_part *p, const uint8_t *data)
 {
 	const struct mime_param *cs =
 	    mime_param_get(p->params, p->param_count, "charset");
-	struct charset_conv *cc = charset_conv_new(cs != NULL ? cs->value
-	                                                      : "us-ascii");
+	struct charset_conv *cc =
+	    charset_conv_new(cs != NULL ? cs->value : "us-ascii");
 	struct base64_decoder b64;
 	struct qp_decoder qp;
 	uint8_t raw[QP_DECODED_MAX(CHUNK)];
@@ -105,8 +105,8 @@ decode_body(const struct mime_part *p, const uint8_t *data)
 	qp_decoder_init(&qp);
 	for (i = 0; i < p->body.octets; i += CHUNK) {
 		const uint8_t *in = data + p->body_offset + i;
-		size_t n = p->body.octets - i < CHUNK ? p->body.octets - i
-		                                      : CHUNK;
+		size_t n =
+		    p->body.octets - i < CHUNK ? p->body.octets - i : CHUNK;
 		size_t len;
 
 		if (p->encoding == MIME_ENC_BASE64)
@@ -134,13 +134,14 @@ walk(const struct mime_part *p, const uint8_t *data)
 	struct buf out;
 
 	buf_init(&out, 4096);
-	rfc5322_header_iter_init(&it, data + p->header_offset, p->header.octets);
+	rfc5322_header_iter_init(&it, data + p->header_offset,
+	                         p->header.octets);
 	while (rfc5322_header_next(&it, &f) == 1) {
 		buf_reset(&out);
 		rfc2047_decode(f.value, f.value_len, &out);
 		check_utf8(&out);
-		if (f.value < data || f.value + f.value_len > data +
-		                                                  p->body_offset)
+		if (f.value < data ||
+		    f.value + f.value_len > data + p->body_offset)
 			abort();
 	}
 	buf_deinit(&out);

@@ -61,8 +61,8 @@ static const struct {
 
 /* b64_run - decode in pieces of step (0: whole) or at split */
 static void
-b64_run(const char *in, size_t len, size_t step, size_t split,
-        struct buf *out, unsigned *flags_r)
+b64_run(const char *in, size_t len, size_t step, size_t split, struct buf *out,
+        unsigned *flags_r)
 {
 	struct base64_decoder d;
 	size_t i = 0;
@@ -78,8 +78,8 @@ b64_run(const char *in, size_t len, size_t step, size_t split,
 		if (split > 0 && i < split && take > split - i)
 			take = split - i;
 		w = buf_reserve(out, BASE64_DECODED_MAX(take));
-		buf_commit(out, base64_decode(&d, (const uint8_t *)in + i,
-		                              take, w));
+		buf_commit(out,
+		           base64_decode(&d, (const uint8_t *)in + i, take, w));
 		i += take;
 	}
 	buf_commit(out, base64_decode_finish(&d, buf_reserve(out, 2)));
@@ -122,8 +122,8 @@ test_base64(void **state)
 
 /* qp_run - decode in pieces of step (0: whole) or at split */
 static void
-qp_run(const char *in, size_t len, size_t step, size_t split,
-       struct buf *out, unsigned *flags_r)
+qp_run(const char *in, size_t len, size_t step, size_t split, struct buf *out,
+       unsigned *flags_r)
 {
 	struct qp_decoder d;
 	size_t i = 0;
@@ -139,7 +139,8 @@ qp_run(const char *in, size_t len, size_t step, size_t split,
 		if (split > 0 && i < split && take > split - i)
 			take = split - i;
 		w = buf_reserve(out, QP_DECODED_MAX(take));
-		buf_commit(out, qp_decode(&d, (const uint8_t *)in + i, take, w));
+		buf_commit(out,
+		           qp_decode(&d, (const uint8_t *)in + i, take, w));
 		i += take;
 	}
 	buf_commit(out,

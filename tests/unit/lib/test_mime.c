@@ -27,33 +27,41 @@ static const struct {
 	const char *in;
 	const char *tree;
 } rows[] = {
-    {"",
-     "0 text/plain h0,0,0,0 b0,0,0,0 f44"},
+    {"", "0 text/plain h0,0,0,0 b0,0,0,0 f44"},
     {"From: a@b\nSubject: x\n\nhello\n",
      "0 text/plain h0,22,25,3 b22,6,7,1 f4"},
     {"From: a@b\r\nSubject: x\r\n\r\nhello\r\n",
      "0 text/plain h0,25,25,3 b25,7,7,1 f4"},
-    {"Subject: x\nFrom: y\n",
-     "0 text/plain h0,19,21,2 b19,0,0,0 f44"},
-    {"Subject: x",
-     "0 text/plain h0,10,10,0 b10,0,0,0 f44"},
-    {"\nbody only\n",
-     "0 text/plain h0,1,2,1 b1,10,11,1 f4"},
-    {"Content-Type: multipart/mixed; boundary=\"XX\"\n\npreamble\n--XX\nContent-Type: text/plain\n\npart one\n--XX\n\npart two\n\n--XX--\nepilogue\n",
+    {"Subject: x\nFrom: y\n", "0 text/plain h0,19,21,2 b19,0,0,0 f44"},
+    {"Subject: x", "0 text/plain h0,10,10,0 b10,0,0,0 f44"},
+    {"\nbody only\n", "0 text/plain h0,1,2,1 b1,10,11,1 f4"},
+    {"Content-Type: multipart/mixed; "
+     "boundary=\"XX\"\n\npreamble\n--XX\nContent-Type: text/plain\n\npart "
+     "one\n--XX\n\npart two\n\n--XX--\nepilogue\n",
      "0 multipart/mixed h0,46,48,2 b46,81,92,11 f1|"
      "1 text/plain h60,26,28,2 b86,8,8,0 f0|"
      "1 text/plain h100,1,2,1 b101,9,10,1 f4"},
-    {"Content-Type: multipart/mixed; boundary=\"XX\"\r\n\r\npreamble\r\n--XX\r\nContent-Type: text/plain\r\n\r\npart one\r\n--XX\r\n\r\npart two\r\n\r\n--XX--\r\nepilogue\r\n",
+    {"Content-Type: multipart/mixed; "
+     "boundary=\"XX\"\r\n\r\npreamble\r\n--XX\r\nContent-Type: "
+     "text/plain\r\n\r\npart one\r\n--XX\r\n\r\npart "
+     "two\r\n\r\n--XX--\r\nepilogue\r\n",
      "0 multipart/mixed h0,48,48,2 b48,92,92,11 f1|"
      "1 text/plain h64,28,28,2 b92,8,8,0 f0|"
      "1 text/plain h108,2,2,1 b110,10,10,1 f4"},
-    {"Content-Type: multipart/mixed; boundary=o\n\n--o\nContent-Type: multipart/alternative; boundary=i\n\n--i\n\nplain\n--i\nContent-Type: text/html\n\n<p>html</p>\n--i--\n--o\nContent-Type: application/octet-stream\nContent-Transfer-Encoding: base64\n\nAAAA\n--o--\n",
+    {"Content-Type: multipart/mixed; boundary=o\n\n--o\nContent-Type: "
+     "multipart/alternative; boundary=i\n\n--i\n\nplain\n--i\nContent-Type: "
+     "text/html\n\n<p>html</p>\n--i--\n--o\nContent-Type: "
+     "application/octet-stream\nContent-Transfer-Encoding: "
+     "base64\n\nAAAA\n--o--\n",
      "0 multipart/mixed h0,43,45,2 b43,200,217,17 f1|"
      "1 multipart/alternative h47,49,51,2 b96,57,64,7 f1|"
      "2 text/plain h100,1,2,1 b101,5,5,0 f4|"
      "2 text/html h111,25,27,2 b136,11,11,0 f0|"
      "1 application/octet-stream h158,74,77,3 b232,4,4,0 f0"},
-    {"Content-Type: multipart/mixed; boundary=zz\n\n--zz\nContent-Type: message/rfc822\n\nFrom: a@b\nSubject: inner\nContent-Type: multipart/alternative; boundary=yy\n\n--yy\n\ntext\n--yy\nContent-Type: text/html\n\n<b>x</b>\n--zz\nno header line\n\nbody\n",
+    {"Content-Type: multipart/mixed; boundary=zz\n\n--zz\nContent-Type: "
+     "message/rfc822\n\nFrom: a@b\nSubject: inner\nContent-Type: "
+     "multipart/alternative; boundary=yy\n\n--yy\n\ntext\n--yy\nContent-Type: "
+     "text/html\n\n<b>x</b>\n--zz\nno header line\n\nbody\n",
      "0 multipart/mixed h0,44,46,2 b44,186,204,18 f9|"
      "1 message/rfc822 h49,30,32,2 b79,124,134,10 f2|"
      "2 multipart/alternative h79,75,79,4 b154,49,55,6 f9|"
@@ -68,24 +76,30 @@ static const struct {
      "0 multipart/mixed h0,44,46,2 b44,23,25,2 f9"},
     {"Content-Type: multipart/mixed\n\nno boundary param\n",
      "0 multipart/mixed h0,31,33,2 b31,18,19,1 f0"},
-    {"Content-Type: multipart/mixed; boundary=o\n\n--o\nContent-Type: multipart/mixed; boundary=i\n\n--i\n\ninner\n--o\n\nsecond outer\n--o--\n",
+    {"Content-Type: multipart/mixed; boundary=o\n\n--o\nContent-Type: "
+     "multipart/mixed; boundary=i\n\n--i\n\ninner\n--o\n\nsecond "
+     "outer\n--o--\n",
      "0 multipart/mixed h0,43,45,2 b43,82,92,10 f1|"
      "1 multipart/mixed h47,43,45,2 b90,10,12,2 f9|"
      "2 text/plain h94,1,2,1 b95,5,5,0 f4|"
      "1 text/plain h105,1,2,1 b106,12,12,0 f4"},
-    {"Content-Type: multipart/mixed; boundary=b\n\n--b \t\n\nwhite space after\n--bX\n--b x\n--b--junk after close\nepilogue\n",
+    {"Content-Type: multipart/mixed; boundary=b\n\n--b \t\n\nwhite space "
+     "after\n--bX\n--b x\n--b--junk after close\nepilogue\n",
      "0 multipart/mixed h0,43,45,2 b43,67,74,7 f1|"
      "1 text/plain h49,1,2,1 b50,28,30,2 f4"},
-    {"Content-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/html\n--b\n\nafter\n--b--\n",
+    {"Content-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: "
+     "text/html\n--b\n\nafter\n--b--\n",
      "0 multipart/mixed h0,43,45,2 b43,45,51,6 f1|"
      "1 text/html h47,23,23,0 b70,0,0,0 f40|"
      "1 text/plain h75,1,2,1 b76,5,5,0 f4"},
-    {"Content-Type: multipart/digest; boundary=d\n\n--d\n\nFrom: x@y\n\ndigest item\n--d\nContent-Type: text/plain\n\nplain item\n--d--\n",
+    {"Content-Type: multipart/digest; boundary=d\n\n--d\n\nFrom: x@y\n\ndigest "
+     "item\n--d\nContent-Type: text/plain\n\nplain item\n--d--\n",
      "0 multipart/digest h0,44,46,2 b44,75,85,10 f1|"
      "1 message/rfc822 h48,1,2,1 b49,22,24,2 f6|"
      "2 text/plain h49,11,13,2 b60,11,11,0 f4|"
      "1 text/plain h76,26,28,2 b102,10,10,0 f0"},
-    {"Content-Type: message/rfc822\nContent-Transfer-Encoding: base64\n\nRnJvbTogYUBiCgpoaQo=\n",
+    {"Content-Type: message/rfc822\nContent-Transfer-Encoding: "
+     "base64\n\nRnJvbTogYUBiCgpoaQo=\n",
      "0 message/rfc822 h0,64,67,3 b64,21,22,1 f0"},
     {"Content-Type: message/rfc822\n\nSubject: inner\n\ninner body\n",
      "0 message/rfc822 h0,30,32,2 b30,27,30,3 f2|"
@@ -95,10 +109,12 @@ static const struct {
     {"Content-Type: multipart/mixed; boundary=b\n\n--b\n\nlast\n--b--",
      "0 multipart/mixed h0,43,45,2 b43,15,18,3 f1|"
      "1 text/plain h47,1,2,1 b48,4,4,0 f4"},
-    {"Content-Type: multipart/mixed; boundary=b\n\n--b\nthis is not a header\nContent-Type: text/html\n\nbody\n--b--\n",
+    {"Content-Type: multipart/mixed; boundary=b\n\n--b\nthis is not a "
+     "header\nContent-Type: text/html\n\nbody\n--b--\n",
      "0 multipart/mixed h0,43,45,2 b43,61,67,6 f1|"
      "1 text/html h47,46,49,3 b93,4,4,0 f0"},
-    {"Content-Type: multipart/mixed; boundary=abc\n\n--abc\nContent-Type: multipart/mixed; boundary=ab\n\n--ab\n\nx\n--abc\n\ny\n--abc--\n",
+    {"Content-Type: multipart/mixed; boundary=abc\n\n--abc\nContent-Type: "
+     "multipart/mixed; boundary=ab\n\n--ab\n\nx\n--abc\n\ny\n--abc--\n",
      "0 multipart/mixed h0,45,47,2 b45,75,85,10 f1|"
      "1 multipart/mixed h51,44,46,2 b95,7,9,2 f9|"
      "2 text/plain h100,1,2,1 b101,1,1,0 f4|"
@@ -106,12 +122,23 @@ static const struct {
     {"Content-Type: multipart/mixed; boundary=b\n\n--b\n\n\n--b--\n",
      "0 multipart/mixed h0,43,45,2 b43,12,16,4 f1|"
      "1 text/plain h47,1,2,1 b48,0,0,0 f4"},
-    {"Content-Type: multipart/alternative;\n boundary=\"=_folded\"\n\n--=_folded\n\na\n--=_folded--\n",
+    {"Content-Type: multipart/alternative;\n "
+     "boundary=\"=_folded\"\n\n--=_folded\n\na\n--=_folded--\n",
      "0 multipart/alternative h0,59,62,3 b59,27,31,4 f1|"
      "1 text/plain h70,1,2,1 b71,1,1,0 f4"},
-    {"Content-Type: MULTIPART/Mixed; BOUNDARY=Case\n\n--Case\n\nx\n--case\n--Case--\n",
+    {"Content-Type: MULTIPART/Mixed; "
+     "BOUNDARY=Case\n\n--Case\n\nx\n--case\n--Case--\n",
      "0 multipart/mixed h0,46,48,2 b46,26,31,5 f1|"
      "1 text/plain h53,1,2,1 b54,8,9,1 f4"},
+    {"Content-Type: multipart/mixed; boundary=b\n\n--b\n"
+     "Content-Type: message/rfc822\n\nSubject: x\n\n--b--\n",
+     "0 multipart/mixed h0,43,45,2 b43,52,58,6 f1|"
+     "1 message/rfc822 h47,30,32,2 b77,12,14,2 f2|"
+     "2 text/plain h77,12,14,2 b89,0,0,0 f4"},
+    {"Content-Type: multipart/digest; boundary=d\n\n--d\nX: y\n\n--d--\n",
+     "0 multipart/digest h0,44,46,2 b44,16,20,4 f1|"
+     "1 message/rfc822 h48,6,8,2 b54,0,0,0 f6|"
+     "2 text/plain h54,0,0,0 b54,0,0,0 f44"},
     {"Content-Type: text/plain\n\n--b\n--b--\n",
      "0 text/plain h0,26,28,2 b26,10,12,2 f0"},
 };
@@ -226,14 +253,14 @@ param_dump(const struct mime_param *params, size_t count, struct buf *out)
 /* Content-* fields: one header, the fields as parsed. */
 static const struct {
 	const char *header;
-	const char *type;    /* type/subtype */
-	const char *params;  /* param_dump */
+	const char *type;   /* type/subtype */
+	const char *params; /* param_dump */
 	const char *encoding;
-	const char *disp;    /* disposition;params */
-	const char *other;   /* id|description|md5|location|languages */
+	const char *disp;  /* disposition;params */
+	const char *other; /* id|description|md5|location|languages */
 } field_rows[] = {
-    {"Content-Type: text/plain; charset=utf-8\n", "text/plain",
-     "charset=utf-8", "7bit", "", "||||"},
+    {"Content-Type: text/plain; charset=utf-8\n", "text/plain", "charset=utf-8",
+     "7bit", "", "||||"},
     {"Content-Type: Text/HTML; Charset=\"ISO-8859-1\"; format=flowed\n",
      "text/html", "charset=ISO-8859-1;format=flowed", "7bit", "", "||||"},
     {"Content-Type: text/plain (comment) ; (c) charset = (c) \"a\\\"b\" "
@@ -268,10 +295,10 @@ static const struct {
      "application/x", "name=a", "7bit", "", "||||"},
     {"Content-Transfer-Encoding: BASE64\n", "text/plain", "", "base64", "",
      "||||"},
-    {"Content-Transfer-Encoding: x-uuencode\n", "text/plain", "",
-     "x-uuencode", "", "||||"},
-    {"Content-Transfer-Encoding: (c) Quoted-Printable (c)\n", "text/plain",
-     "", "quoted-printable", "", "||||"},
+    {"Content-Transfer-Encoding: x-uuencode\n", "text/plain", "", "x-uuencode",
+     "", "||||"},
+    {"Content-Transfer-Encoding: (c) Quoted-Printable (c)\n", "text/plain", "",
+     "quoted-printable", "", "||||"},
     {"Content-Disposition: Attachment; filename=\"a.pdf\"; size=3\n",
      "text/plain", "", "7bit", "attachment;filename=a.pdf;size=3", "||||"},
     {"Content-Disposition: inline\n", "text/plain", "", "7bit", "inline;",
@@ -393,7 +420,8 @@ test_envelope(void **state)
 	const struct mime_envelope *e;
 
 	(void)state;
-	msg = mime_parse((const uint8_t *)in, strlen(in), MIME_PARSE_F_ENVELOPE);
+	msg =
+	    mime_parse((const uint8_t *)in, strlen(in), MIME_PARSE_F_ENVELOPE);
 	e = msg->root->envelope;
 	assert_non_null(e);
 	assert_string_equal(e->from.p, "Ann <ann@example.com>");
@@ -424,8 +452,9 @@ nested(struct buf *b, unsigned n)
 	unsigned i;
 
 	for (i = 0; i < n; i++)
-		buf_printf(b, "Content-Type: multipart/mixed; boundary=b%u\n\n"
-		              "--b%u\n",
+		buf_printf(b,
+		           "Content-Type: multipart/mixed; boundary=b%u\n\n"
+		           "--b%u\n",
 		           i, i);
 	buf_printf(b, "\ndeep\n");
 	for (i = n; i-- > 0;)
@@ -530,6 +559,21 @@ test_field_cut(void **state)
 	buf_deinit(&b);
 }
 
+/* A field name with a NUL or a space in it is not a field. */
+static void
+test_bad_field_name(void **state)
+{
+	static const char in[] = "Content-Type\0: text/html\n"
+	                         "Content Type: text/html\n\nbody\n";
+	struct mime_message *msg;
+
+	(void)state;
+	msg = mime_parse((const uint8_t *)in, sizeof(in) - 1, 0);
+	assert_string_equal(msg->root->type, "text");
+	assert_string_equal(msg->root->subtype, "plain");
+	mime_message_free(&msg);
+}
+
 /* A boundary over MIME_BOUNDARY_MAX makes the multipart a leaf. */
 static void
 test_long_boundary(void **state)
@@ -542,8 +586,9 @@ test_long_boundary(void **state)
 	buf_init(&b, 1 << 16);
 	memset(bd, 'x', sizeof(bd) - 1);
 	bd[MIME_BOUNDARY_MAX] = '\0';
-	buf_printf(&b, "Content-Type: multipart/mixed; boundary=%s\n\n--%s\n\n"
-	               "a\n--%s--\n",
+	buf_printf(&b,
+	           "Content-Type: multipart/mixed; boundary=%s\n\n--%s\n\n"
+	           "a\n--%s--\n",
 	           bd, bd, bd);
 	msg = mime_parse(b.data, b.len, 0);
 	assert_non_null(msg->root->children);
@@ -551,8 +596,9 @@ test_long_boundary(void **state)
 	bd[MIME_BOUNDARY_MAX] = 'x';
 	bd[MIME_BOUNDARY_MAX + 1] = '\0';
 	buf_reset(&b);
-	buf_printf(&b, "Content-Type: multipart/mixed; boundary=%s\n\n--%s\n\n"
-	               "a\n--%s--\n",
+	buf_printf(&b,
+	           "Content-Type: multipart/mixed; boundary=%s\n\n--%s\n\n"
+	           "a\n--%s--\n",
 	           bd, bd, bd);
 	msg = mime_parse(b.data, b.len, 0);
 	assert_null(msg->root->children);
@@ -579,6 +625,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_field_cut, testlib_setup,
 	                                    testlib_teardown),
 	    cmocka_unit_test_setup_teardown(test_long_boundary, testlib_setup,
+	                                    testlib_teardown),
+	    cmocka_unit_test_setup_teardown(test_bad_field_name, testlib_setup,
 	                                    testlib_teardown),
 	};
 

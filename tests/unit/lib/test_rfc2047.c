@@ -26,7 +26,8 @@ static const struct {
     {"a =?utf-8?q?x?= =?utf-8?q?y?= b", "a xy b"},
     {"=?utf-8?q?x?=\r\n =?utf-8?q?y?=", "xy"},
     {"=?utf-8?q?x?= y =?utf-8?q?z?=", "x y z"},
-    {"Re: =?utf-8*de?q?Gr=C3=BC=C3=9Fe?=", "Re: Gr\xc3\xbc\xc3\x9f" "e"},
+    {"Re: =?utf-8*de?q?Gr=C3=BC=C3=9Fe?=", "Re: Gr\xc3\xbc\xc3\x9f"
+                                           "e"},
     {"folded\r\n line", "folded line"},
     {"=?utf-8?x?bad?=", "=?utf-8?x?bad?="},
     {"=?utf-8?q?unterminated", "=?utf-8?q?unterminated"},
@@ -89,12 +90,16 @@ test_charset_split(void **state)
 	} conv_rows[] = {
 	    {"utf-8", "a\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80z",
 	     "a\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80z"},
-	    {"UTF-8", "\xc0\xaf\xed\xa0\x80\xe2\x82", "\xef\xbf\xbd\xef\xbf\xbd"
-	                                              "\xef\xbf\xbd\xef\xbf\xbd"
-	                                              "\xef\xbf\xbd\xef\xbf\xbd"},
+	    {"UTF-8", "\xc0\xaf\xed\xa0\x80\xe2\x82",
+	     "\xef\xbf\xbd\xef\xbf\xbd"
+	     "\xef\xbf\xbd\xef\xbf\xbd"
+	     "\xef\xbf\xbd\xef\xbf\xbd"},
 	    {"latin1", "caf\xe9", "caf\xc3\xa9"},
 	    {"iso-8859-15", "\xa4", "\xe2\x82\xac"},
-	    {"utf-16be", "\x00" "A\xd8\x3d\xde\x00", "A\xf0\x9f\x98\x80"},
+	    {"utf-16be",
+	     "\x00"
+	     "A\xd8\x3d\xde\x00",
+	     "A\xf0\x9f\x98\x80"},
 	    {"shift_jis", "\x82\xa0", "\xe3\x81\x82"},
 	    {"x-unknown", "ok\xff", "ok\xef\xbf\xbd"},
 	    {"../etc/passwd", "ok", "ok"},
@@ -109,7 +114,8 @@ test_charset_split(void **state)
 		const char *in = conv_rows[i].in;
 		/* The rows may hold NUL: lengths from the literal. */
 		size_t len = i == 4 ? 6 : strlen(in);
-		struct charset_conv *cc = charset_conv_new(conv_rows[i].charset);
+		struct charset_conv *cc =
+		    charset_conv_new(conv_rows[i].charset);
 
 		buf_reset(&whole);
 		charset_conv_feed(cc, (const uint8_t *)in, len, &whole);
@@ -169,6 +175,12 @@ test_header_walk(void **state)
 	buf_reset(&got);
 	assert_int_equal(rfc5322_header_unfold(f.value, f.value_len, &got), 0);
 	assert_string_equal(buf_cstr(&got), "one two");
+	/* A bare CR is content; LF and CR LF are line breaks. */
+	buf_reset(&got);
+	assert_int_equal(rfc5322_header_unfold(
+	                     (const uint8_t *)" a\rb\r\n c\n d ", 12, &got),
+	                 0);
+	assert_string_equal(buf_cstr(&got), "a\rb c d");
 	buf_deinit(&got);
 
 	/* LF only, no empty line, last line without LF. */
