@@ -213,36 +213,39 @@ fail:
 	mailstore_folder_free(&own);
 }
 
-/* put_uid_sets - "src dst" as two sets in the client's order */
+/* put_uid_set - one side of COPYUID: the UIDs in the client's order */
 static void
-put_uid_sets(struct buf *out, const struct copy_ctx *c, bool dst_side)
+put_uid_set(struct buf *out, const struct copy_ctx *c, bool dst_side)
 {
 	size_t i = 0, n = 0;
 
+	/* RFC 4315 3: the sets pair up in order when expanded, so each
+	 * side is compressed on its own. */
 	while (i < c->count) {
+		uint32_t first, last;
 		size_t k;
 
 		if (c->items[i].dst_uid == 0) {
 			i++;
 			continue;
 		}
-		/* A run where both sides go up by one. */
-		for (k = i + 1; k < c->count && c->items[k].dst_uid != 0 &&
-				c->items[k].src_uid == c->items[k - 1].src_uid + 1 &&
-				c->items[k].dst_uid == c->items[k - 1].dst_uid + 1;
-		     k++)
-			;
+		first = dst_side ? c->items[i].dst_uid : c->items[i].src_uid;
+		last = first;
+		for (k = i + 1; k < c->count; k++) {
+			uint32_t u;
+
+			if (c->items[k].dst_uid == 0)
+				continue;
+			u = dst_side ? c->items[k].dst_uid : c->items[k].src_uid;
+			if (u != last + 1)
+				break;
+			last = u;
+		}
 		if (n++ > 0)
 			buf_append_byte(out, ',');
-		if (dst_side)
-			buf_printf(out, "%u", (unsigned)c->items[i].dst_uid);
-		else
-			buf_printf(out, "%u", (unsigned)c->items[i].src_uid);
-		if (k - i > 1)
-			buf_printf(out, ":%u",
-				   (unsigned)(dst_side
-						      ? c->items[k - 1].dst_uid
-						      : c->items[k - 1].src_uid));
+		buf_printf(out, "%u", (unsigned)first);
+		if (last != first)
+			buf_printf(out, ":%u", (unsigned)last);
 		i = k;
 	}
 }
@@ -278,9 +281,9 @@ copy_done(struct imapd_job *j)
 	buf_init(&code, IMAPD_OUT_MAX);
 	if (any) {
 		buf_printf(&code, "[COPYUID %u ", (unsigned)c->dst_validity);
-		put_uid_sets(&code, c, false);
+		put_uid_set(&code, c, false);
 		buf_append_byte(&code, ' ');
-		put_uid_sets(&code, c, true);
+		put_uid_set(&code, c, true);
 		buf_append_str(&code, "] ");
 	}
 	if (c->move && any) {

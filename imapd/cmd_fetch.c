@@ -73,6 +73,7 @@ struct fetch_ctx {
 	int fd;
 	struct mime_message *mime;
 	size_t body_i;
+	bool first;		/* nothing of the response's list yet */
 	bool streaming;
 	struct imapd_section src;
 	struct imap_crlf conv;
@@ -398,6 +399,7 @@ fetch_msg_begin(struct imapd_session *s, struct fetch_ctx *c)
 	}
 	c->in_msg = true;
 	c->body_i = 0;
+	c->first = first;
 	return true;
 }
 
@@ -428,8 +430,9 @@ body_start(struct imapd_session *s, struct fetch_ctx *c)
 		if (size > b->sec.partial_count)
 			size = b->sec.partial_count;
 	}
-	buf_printf(&s->out, " %s {%llu}\r\n", b->name,
+	buf_printf(&s->out, "%s%s {%llu}\r\n", c->first ? "" : " ", b->name,
 		   (unsigned long long)size);
+	c->first = false;
 	c->left = size;
 	imap_crlf_init(&c->conv, skip);
 	c->raw_pos = c->src.raw_off;

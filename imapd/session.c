@@ -441,15 +441,17 @@ session_command_step(struct imapd_session *s)
 {
 	if (s->job != NULL || s->mbox_wait || imapd_out_full(s))
 		return false;
+	/* The updates first: EXISTS before the FETCH of new messages,
+	 * others' flag changes before ours. */
+	if (s->view.pending) {
+		if (!imapd_updates_fill(s))
+			return false;
+		return true;
+	}
 	if (s->gen != NULL) {
 		if (!s->gen(s))
 			return false;
 		s->gen = NULL;
-		return true;
-	}
-	if (s->view.pending) {
-		if (!imapd_updates_fill(s))
-			return false;
 		return true;
 	}
 	if (s->final != NULL) {
