@@ -61,6 +61,9 @@ struct cache_pend {
 struct imap_cache {
 	bool loaded;
 	int fd;				/* the file read, or -1 */
+	dev_t dev;			/* its identity when read or written */
+	ino_t ino;
+	struct timespec mtime;
 	uint64_t file_size;
 	uint32_t uidvalidity;
 	struct cache_idx *idx;
@@ -395,6 +398,9 @@ cache_read_index(struct imap_cache *c, int fd, uint32_t uidvalidity,
 		mem_free(&index);
 		return -1;
 	}
+	c->dev = st.st_dev;
+	c->ino = st.st_ino;
+	c->mtime = st.st_mtim;
 	c->idx = mem_alloc_array(h.count > 0 ? h.count : 1, sizeof(*c->idx));
 	for (i = 0; i < h.count; i++)
 		imap_cache_index_entry(index, i, &c->idx[i].uid,
@@ -416,10 +422,26 @@ imap_cache_load(struct imap_cache *c, struct mailstore_folder *f,
 	const char *error = NULL;
 
 	warning[0] = '\0';
-	if (c->loaded && c->uidvalidity == uidvalidity)
-		return;
-	cache_close(c);
-	pend_clear(c);
+	if (c->loaded && c->uidvalidity == uidvalidity) {
+		struct stat st;
+
+		/* Unchanged since we read or wrote it (another process may
+		 * have rewritten it, or someone damaged it). */
+		if (fstatat(dir, IMAP_CACHE_FILE, &st, AT_SYMLINK_NOFOLLOW) <
+			    0 ?
+			    c->fd < 0 :
+			    c->fd >= 0 && st.st_dev == c->dev &&
+				    st.st_ino == c->ino &&
+				    (uint64_t)st.st_size == c->file_size &&
+				    st.st_mtim.tv_sec == c->mtime.tv_sec &&
+				    st.st_mtim.tv_nsec == c->mtime.tv_nsec)
+			return;
+		/* Entries learnt stay: they are ours. */
+		cache_close(c);
+	} else {
+		cache_close(c);
+		pend_clear(c);
+	}
 	c->loaded = true;
 	c->uidvalidity = uidvalidity;
 	fd = openat(dir, IMAP_CACHE_FILE,
@@ -711,6 +733,7 @@ imap_cache_write(struct imap_cache *c, struct mailstore_folder *f,
 {
 	int dir = mailstore_folder_fd(f, MAILSTORE_SUBDIR_FOLDER), fd, saved;
 	struct cache_out *plan;
+	struct stat st;
 	uint64_t off;
 	size_t n, i;
 
@@ -738,6 +761,11 @@ imap_cache_write(struct imap_cache *c, struct mailstore_folder *f,
 	if (c->fd >= 0)
 		close(c->fd);
 	c->fd = fd;
+	if (fstat(fd, &st) == 0) {
+		c->dev = st.st_dev;
+		c->ino = st.st_ino;
+		c->mtime = st.st_mtim;
+	}
 	mem_free(&c->idx);
 	c->idx = mem_alloc_array(n > 0 ? n : 1, sizeof(*c->idx));
 	off = IMAP_CACHE_HEADER_SIZE + (uint64_t)n * IMAP_CACHE_INDEX_ENTRY;

@@ -37,20 +37,22 @@ imapd_tls_init(struct imapd *im)
 		log_fatal_code(MR_EXIT_CONFIG,
 			       "imapd_tls_security_level: unknown level \"%s\"",
 			       param_imapd_tls_security_level);
+	/* Without a certificate imaps closes every connection and an
+	 * "encrypt" imap logs nobody in; like pop3d, that is said once,
+	 * as `mailroom init` writes the imaps service before there is a
+	 * certificate. */
 	if (param_imapd_tls_cert_file[0] == '\0') {
 		if (must)
-			log_fatal_code(MR_EXIT_CONFIG,
-				       "imapd: TLS is required but "
-				       "imapd_tls_cert_file is not set");
+			log_warn("imapd: TLS is required but "
+				 "imapd_tls_cert_file is not set");
 		return;
 	}
 	im->tls = tls_server_ctx_new(param_imapd_tls_cert_file,
 				     param_imapd_tls_key_file, err,
 				     sizeof(err));
 	if (im->tls == NULL) {
-		if (must)
-			log_fatal_code(MR_EXIT_CONFIG, "imapd: %s", err);
-		log_warn("imapd: %s; STARTTLS is not offered", err);
+		log_warn("imapd: %s; %s", err,
+			 must ? "TLS is required" : "STARTTLS is not offered");
 		return;
 	}
 	if (snprintf(path, sizeof(path), "%s/%s", param_data_directory,

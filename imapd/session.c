@@ -592,9 +592,13 @@ session_settle(struct imapd_session *s)
 	}
 	session_release_idle_buffers(s);
 	session_update_interest(s);
-	if (!s->tls_handshake && stream_has_pending(&s->st) &&
-	    session_wants_input(s) && buf_room(&s->in) > 0 &&
-	    s->defer == NULL)
+	/* Come back at the next loop iteration: a generator yielded to
+	 * let other sessions run (nothing else would wake it), or TLS
+	 * holds input that epoll does not announce. */
+	if (s->defer == NULL &&
+	    ((s->out.len == 0 && session_has_work(s)) ||
+	     (!s->tls_handshake && stream_has_pending(&s->st) &&
+	      session_wants_input(s) && buf_room(&s->in) > 0)))
 		s->defer = event_defer(server_loop(s->im->srv),
 				       session_on_defer, s);
 }

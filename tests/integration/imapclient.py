@@ -180,6 +180,8 @@ class ImapTest(unittest.TestCase):
         path = os.path.join(d, name)
         with open(path, "wb") as f:
             f.write(data)
+        st = os.stat(d)
+        os.chown(path, st.st_uid, st.st_gid)
         return path
 
     def raw(self, user=None, password="secret", port=None, tls=False):
