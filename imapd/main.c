@@ -17,8 +17,9 @@
 #include "lib/params.h"
 #include "lib/tls.h"
 
-/* The file of session ticket keys shared by imapd processes. */
-#define IMAPD_TICKET_KEY_FILE "imapd-tls-ticket.key"
+/* The file of session ticket keys shared by imapd processes, in the
+ * mail owner's private directory of the queue. */
+#define IMAPD_TICKET_KEY_FILE "private/imapd-tls-ticket.key"
 
 /* imapd_tls_init - the server TLS context, when there is a certificate */
 static void
@@ -55,7 +56,7 @@ imapd_tls_init(struct imapd *im)
 			 must ? "TLS is required" : "STARTTLS is not offered");
 		return;
 	}
-	if (snprintf(path, sizeof(path), "%s/%s", param_data_directory,
+	if (snprintf(path, sizeof(path), "%s/%s", param_queue_directory,
 		     IMAPD_TICKET_KEY_FILE) < (int)sizeof(path) &&
 	    tls_ctx_ticket_keys_load(im->tls, path, err, sizeof(err)) < 0)
 		log_warn("imapd: %s", err);

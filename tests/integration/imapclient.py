@@ -7,6 +7,7 @@ through smtpd and local delivery, as real mail arrives.
 """
 import imaplib
 import os
+import pwd
 import re
 import smtplib
 import socket
@@ -209,12 +210,18 @@ class ImapTest(unittest.TestCase):
             pass
 
 
-def make_cert(directory):
-    """A self-signed P-256 certificate for localhost: (cert, key)."""
+def make_cert(directory, owner=None):
+    """A self-signed P-256 certificate for localhost: (cert, key), owned
+    by user owner (the daemons read them as the mail owner)."""
     cert = os.path.join(directory, "cert.pem")
     key = os.path.join(directory, "key.pem")
     subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
                     "ec_paramgen_curve:P-256", "-nodes", "-days", "1",
                     "-subj", "/CN=localhost", "-keyout", key, "-out", cert],
                    check=True, capture_output=True, timeout=60)
+    os.chmod(directory, 0o755)
+    if owner is not None:
+        pw = pwd.getpwnam(owner)
+        for path in (directory, cert, key):
+            os.chown(path, pw.pw_uid, pw.pw_gid)
     return cert, key

@@ -533,13 +533,3 @@ class ImapdTest(ImapTest):
         # The other session (in Trash) sees nothing of it; INBOX has 1.
         self.assertEqual(c.cmd(b"FETCH 1:* UID"),
                          [b"* 1 FETCH (UID 1)", b"t10 OK Fetch completed."])
-
-    def test_timeout(self):
-        self.add_user("tim")
-        self.mr.configure(imapd_timeout="2s")
-        self.mr.mailroom("reload", check=True)
-        time.sleep(1)
-        c = self.raw("tim")
-        c.cmd(b"SELECT INBOX")
-        self.assertEqual(c.line(), b"* BYE Disconnected for inactivity.")
-        self.assertTrue(c.closed())
