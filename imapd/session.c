@@ -47,7 +47,7 @@
 #define IMAPD_RAW_LINE_MAX (SASL_PLAIN_B64_MAX + 2)
 
 /* line_format - format into line (CR LF added), cut when too long */
-static size_t
+static size_t __attribute__((format(printf, 4, 0)))
 line_format(char *line, size_t size, const char *prefix, const char *fmt,
 	    va_list ap)
 {
