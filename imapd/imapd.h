@@ -43,7 +43,7 @@
  * (ENVELOPE, BODYSTRUCTURE of MIME_PARTS_MAX parts) must fit. */
 #define IMAPD_OUT_MAX (64u * 1024 * 1024)
 /* Commands and generators produce only while less than this waits. */
-#define IMAPD_OUT_HIGH_WATER (256u * 1024)
+#define IMAPD_OUT_HIGH_WATER (1024u * 1024)
 /* Longest line built with imapd_printf-style helpers, CR LF included. */
 #define IMAPD_LINE_MAX 2048
 /* Unknown or refused commands before the session is closed. */
