@@ -178,6 +178,7 @@ struct imapd_session {
 	struct buf in;
 	struct buf out;
 	struct imap_parser *parser;
+	bool parser_idle;		/* it stands between two commands */
 	enum imapd_state state;
 	enum imapd_input input;
 	char addr[IMAPD_ADDR_MAX];

@@ -354,6 +354,9 @@ session_feed(struct imapd_session *s)
 		return false;
 	rc = imap_parser_feed(s->parser, s->in.data, s->in.len, &used);
 	buf_consume(&s->in, used);
+	/* Between commands only right after a whole command. */
+	s->parser_idle = rc == 1 &&
+			 imap_parser_event(s->parser) == IMAP_EVENT_COMMAND;
 	if (rc < 0) {
 		session_parser_error(s);
 		return true;
@@ -513,12 +516,28 @@ session_update_interest(struct imapd_session *s)
 	event_io_set(s->io, events);
 }
 
-/* session_release_idle_buffers - no big buffers while waiting */
+/*
+ * session_release_idle_buffers - no buffers while the session waits for
+ * its client (between commands, or idling): 10,000 idle sessions must
+ * stay small (docs/imapd.md "Memory")
+ */
 static void
 session_release_idle_buffers(struct imapd_session *s)
 {
-	if (s->cmd_active || s->in.len > 0 || s->out.len > 0)
+	struct imap_parse_limits limits;
+
+	if ((s->cmd_active && !s->idling) || s->in.len > 0 ||
+	    s->out.len > 0 || s->gen != NULL || s->view.pending ||
+	    s->input == IMAPD_INPUT_LITERAL)
 		return;
+	/* The parser keeps the last command's storage: start afresh when
+	 * it stands between commands. */
+	if (s->parser_idle) {
+		imap_parser_free(&s->parser);
+		imap_parse_limits_default(&limits);
+		s->parser = imap_parser_new(&limits);
+		s->parser_idle = false;
+	}
 	if (s->in.cap > 0) {
 		buf_deinit(&s->in);
 		buf_init(&s->in, IMAPD_IN_MAX);

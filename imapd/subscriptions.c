@@ -7,7 +7,8 @@
  *
  * Input: the file's bytes, from the user's Maildir (untrusted); names
  * are kept only when lib/mailstore_name accepts them. Runs in mail
- * workers as the mail owner. XXX: two sessions changing subscriptions
+ * workers as the mail owner. Temporary files are
+ * "mailroom-subscriptions.tmp.PID.RANDOM". XXX: two sessions changing subscriptions
  * at the same moment may lose one change (read, change, rename): no
  * lock, as a lost subscription is cheap to redo; add one if that ever
  * matters.
@@ -18,6 +19,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -142,21 +144,32 @@ int
 imap_subs_write(int root_fd, const struct imap_subs *subs,
 		const char **error_r)
 {
+	char tmp[sizeof(IMAP_SUBS_TMP) + 48];
+	uint64_t random_bits = 0;
 	struct buf out;
 	int fd, saved;
 
+	/* Two sessions (threads, processes) may write at once: each its
+	 * own temporary name, the last rename wins. */
+	if (getrandom(&random_bits, sizeof(random_bits), 0) !=
+	    (ssize_t)sizeof(random_bits)) {
+		*error_r = strerror(errno);
+		return -1;
+	}
+	snprintf(tmp, sizeof(tmp), "%s.%ld.%016llx", IMAP_SUBS_TMP,
+		 (long)getpid(), (unsigned long long)random_bits);
 	buf_init(&out, IMAP_SUBS_FILE_MAX);
 	imap_subs_format(subs, &out);
-	fd = openat(root_fd, IMAP_SUBS_TMP,
-		    O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC |
+	fd = openat(root_fd, tmp,
+		    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC |
 			    O_NOCTTY,
 		    IMAP_SUBS_FILE_MODE);
 	if (fd < 0 || io_write_full(fd, out.data, out.len) < 0 ||
 	    fsync(fd) < 0 || close(fd) < 0 ||
-	    renameat(root_fd, IMAP_SUBS_TMP, root_fd, IMAP_SUBS_FILE) < 0) {
+	    renameat(root_fd, tmp, root_fd, IMAP_SUBS_FILE) < 0) {
 		saved = errno;
 		/* fd may be closed already: the name is what to remove. */
-		(void)unlinkat(root_fd, IMAP_SUBS_TMP, 0);
+		(void)unlinkat(root_fd, tmp, 0);
 		buf_deinit(&out);
 		*error_r = strerror(saved);
 		return -1;
