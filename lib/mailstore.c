@@ -6,7 +6,8 @@
  * mailstore_folder_open/free      - a folder and its directories
  * mailstore_sync                  - UID list + readdir -> messages
  * mailstore_uidvalidity/uidnext/count/msg/find_uid
- * mailstore_msg_open/set_flags/expunge - one message's file
+ * mailstore_msg_open/set_flags/expunge/link - one message's file
+ * mailstore_folder_fd/name        - for lib/mailstore_add.c and imapd
  * mailstore_keyword_name/index    - keyword letters of a folder
  * mailstore_file_reads            - test seam
  * mailstore_root_fd, mailstore_open_subdir, mailstore_fail - shared with
@@ -1383,6 +1384,67 @@ mailstore_msg_expunge(struct mailstore_folder *f, size_t i,
 	}
 	m->expunged = true;
 	return 0;
+}
+
+/* mailstore_msg_link - link or move message i's file to dst_dir/dst_name */
+int
+mailstore_msg_link(struct mailstore_folder *f, size_t i, int dst_dir,
+		   const char *dst_name, bool move, const char **error_r)
+{
+	struct mailstore_msg *m = mailstore_msg(f, i);
+	int attempt, rc, saved;
+
+	if (m->expunged)
+		return 0;
+	for (attempt = 0; attempt < 2; attempt++) {
+		int src_dir = m->in_new ? f->new_fd : f->cur_fd;
+
+		/* Never replace a file: a clash is an error, not a loss. */
+		rc = move ? renameat2(src_dir, m->filename, dst_dir, dst_name,
+				      RENAME_NOREPLACE)
+			  : linkat(src_dir, m->filename, dst_dir, dst_name, 0);
+		if (rc == 0) {
+			if (move)
+				m->expunged = true;
+			return 1;
+		}
+		if (errno != ENOENT) {
+			saved = errno;
+			store_fail(f->error, error_r, "%s %s: %s",
+				   move ? "rename" : "link", m->filename,
+				   strerror(saved));
+			errno = saved;
+			return -1;
+		}
+		if (attempt > 0 || (rc = msg_relocate(f, m, error_r)) == 0)
+			break;
+		if (rc < 0)
+			return -1;
+	}
+	m->expunged = true;
+	return 0;
+}
+
+/* mailstore_folder_fd - the folder's directory, new/ or cur/ descriptor */
+int
+mailstore_folder_fd(const struct mailstore_folder *f,
+		    enum mailstore_subdir which)
+{
+	switch (which) {
+	case MAILSTORE_SUBDIR_NEW:
+		return f->new_fd;
+	case MAILSTORE_SUBDIR_CUR:
+		return f->cur_fd;
+	default:
+		return f->dir_fd;
+	}
+}
+
+/* mailstore_folder_name - the folder's name */
+const char *
+mailstore_folder_name(const struct mailstore_folder *f)
+{
+	return f->name;
 }
 
 /* mailstore_keyword_name - letter idx's keyword */

@@ -177,6 +177,35 @@ int mailstore_msg_expunge(struct mailstore_folder *f, size_t i,
 			  const char **error_r);
 
 /*
+ * mailstore_msg_link - give message i's file a second name dst_name in
+ * directory dst_dir (linkat), or with move its only one (renameat2 with
+ * RENAME_NOREPLACE; the message is then marked expunged here). An
+ * existing dst_name is never replaced. The file is found again after a
+ * rename by another session. Returns 1 when done, 0 when the message is
+ * gone, -1 with *error_r and errno set (EXDEV, EPERM, EMLINK: the file
+ * system cannot link; the caller copies the octets instead).
+ */
+int mailstore_msg_link(struct mailstore_folder *f, size_t i, int dst_dir,
+		       const char *dst_name, bool move, const char **error_r);
+
+enum mailstore_subdir {
+	MAILSTORE_SUBDIR_FOLDER,	/* the folder's own directory */
+	MAILSTORE_SUBDIR_NEW,
+	MAILSTORE_SUBDIR_CUR,
+};
+
+/*
+ * mailstore_folder_fd - a descriptor of the open folder (owned by it,
+ * valid until mailstore_folder_free), for files that live beside the
+ * messages (lib/mailstore_add.c, imapd's cache).
+ */
+int mailstore_folder_fd(const struct mailstore_folder *f,
+			enum mailstore_subdir which);
+
+/* mailstore_folder_name - the name the folder was opened with. */
+const char *mailstore_folder_name(const struct mailstore_folder *f);
+
+/*
  * mailstore_keyword_name - the keyword of letter index idx (0 = 'a'), or
  * NULL when unused.
  */
@@ -260,5 +289,81 @@ int mailstore_fail(struct mailstore *ms, const char **error_r,
  * syncs without reading any.
  */
 unsigned long mailstore_file_reads(const struct mailstore_folder *f);
+
+/* lib/mailstore_add.c: new messages (IMAP APPEND, COPY, MOVE). */
+
+/* Longest host name part of the names mailstore_add makes. */
+#define MAILSTORE_ADD_HOST_MAX 64
+
+/*
+ * A batch of new messages for one folder (caller-owned; init/deinit).
+ * The names it makes ascend, so the next sync numbers the messages in
+ * the order they were added.
+ */
+struct mailstore_add {
+	struct mailstore_folder *f;
+	int tmp_fd;		/* the folder's tmp/, -1 until needed */
+	int fd;			/* the message being written, or -1 */
+	char tmp_name[MAILSTORE_FILENAME_MAX + 1];
+	uint64_t size, vsize;	/* of what was written */
+	bool last_cr;		/* the last octet written was CR */
+	long long last_sec;	/* the last name's time */
+	long last_usec;
+	size_t added;		/* names made since the last finish */
+	char host[MAILSTORE_ADD_HOST_MAX + 1];
+	char error[MAILSTORE_ERROR_MAX];
+};
+
+/* mailstore_add_init - a batch for folder f (which stays the caller's). */
+void mailstore_add_init(struct mailstore_add *a, struct mailstore_folder *f);
+
+/* mailstore_add_deinit - remove an unfinished message, close tmp/. */
+void mailstore_add_deinit(struct mailstore_add *a);
+
+/*
+ * mailstore_add_begin - create the next message's file in tmp/ (a fresh
+ * unique name, mode 0600). Returns 0, or -1 with *error_r.
+ */
+int mailstore_add_begin(struct mailstore_add *a, const char **error_r);
+
+/*
+ * mailstore_add_write - append n octets to the message (counting its
+ * size and its size with CR LF line ends). Returns 0, or -1 with
+ * *error_r (call mailstore_add_abort).
+ */
+int mailstore_add_write(struct mailstore_add *a, const void *p, size_t n,
+			const char **error_r);
+
+/*
+ * mailstore_add_commit - the message is complete: give it mtime as its
+ * internal date (0: now), fsync it, link it into cur/ as
+ * "BASE:2,FLAGS" and remove the tmp/ name. *base_r (base_size octets,
+ * MAILSTORE_FILENAME_MAX + 1 is enough) gets its base name. Returns 0,
+ * or -1 with *error_r and the file removed.
+ */
+int mailstore_add_commit(struct mailstore_add *a, uint32_t flags,
+			 uint32_t keywords, int64_t mtime, char *base_r,
+			 size_t base_size, const char **error_r);
+
+/* mailstore_add_abort - remove the message being written, if any. */
+void mailstore_add_abort(struct mailstore_add *a);
+
+/*
+ * mailstore_add_copy - message i of folder src into the batch's folder
+ * with these flags and keywords (letters of the destination): a hard
+ * link under a new name, or with move a rename (the source is then
+ * marked expunged); where the file system cannot link, the octets are
+ * copied. The internal date stays. Returns 1 with *base_r, 0 when the
+ * source message is gone, -1 with *error_r.
+ */
+int mailstore_add_copy(struct mailstore_add *a, struct mailstore_folder *src,
+		       size_t i, uint32_t flags, uint32_t keywords, bool move,
+		       char *base_r, size_t base_size, const char **error_r);
+
+/*
+ * mailstore_add_finish - fsync cur/ once after the batch's links, so
+ * the new names survive a crash. Returns 0, or -1 with *error_r.
+ */
+int mailstore_add_finish(struct mailstore_add *a, const char **error_r);
 
 #endif
