@@ -479,6 +479,12 @@ session_process(struct imapd_session *s)
 			return;
 		if (s->cmd_active && session_command_step(s))
 			continue;
+		if (!s->cmd_active && server_is_draining(s->im->srv)) {
+			/* A reload: the command is done, the session too. */
+			imapd_untagged(s, "BYE Server shutting down.");
+			imapd_session_close(s, "Server shutting down");
+			return;
+		}
 		if (s->bad_commands >= IMAPD_BAD_COMMANDS_MAX) {
 			session_fatal(s, "Too many invalid commands.");
 			return;

@@ -140,6 +140,31 @@ class SessionsTest(ImapTest):
             while c.line() != b"i OK Idle completed.":
                 pass
 
+    def test_folder_deleted_under_a_session(self):
+        a = self.raw(self.user)
+        self.assertEqual(a.cmd(b"CREATE Tmp"), [b"t2 OK Create completed."])
+        b = self.raw(self.user)
+        b.cmd(b"SELECT Tmp")
+        self.assertEqual(a.cmd(b"DELETE Tmp"), [b"t3 OK Delete completed."])
+        b.send(b"x NOOP\r\n")
+        self.assertEqual(b.line(), b"* BYE Mailbox was deleted.")
+        self.assertTrue(b.closed())
+
+    def test_reload_ends_sessions(self):
+        a = self.raw(self.user)
+        a.cmd(b"SELECT INBOX")
+        a.send(b"i IDLE\r\n")
+        self.assertEqual(a.line(), b"+ idling")
+        b = self.raw(self.user)
+        self.mr.mailroom("reload", check=True)
+        self.assertEqual(a.line(), b"* BYE Server shutting down.")
+        self.assertTrue(a.closed())
+        self.assertEqual(b.line(), b"* BYE Server shutting down.")
+        self.assertTrue(b.closed())
+        # The new processes serve.
+        c = self.raw(self.user)
+        self.assertEqual(c.cmd(b"NOOP"), [b"t2 OK NOOP completed."])
+
     def test_client_gone_mid_fetch(self):
         big = b"Subject: big\r\n\r\n" + b"x" * 200 + b"\r\n"
         self.deliver(self.user, self.md, [big] * 5)
