@@ -30,6 +30,7 @@
 #include "imapd/parse.h"
 #include "lib/buf.h"
 #include "lib/event.h"
+#include "lib/login_cache.h"
 #include "lib/login_delay.h"
 #include "lib/mailstore.h"
 #include "lib/server.h"
@@ -220,6 +221,7 @@ struct imapd_session {
 struct imapd {
 	struct server *srv;
 	struct users *users;		/* the auth worker's only */
+	struct login_cache *login_cache;	/* the auth worker's only */
 	struct workpool *auth_pool;
 	struct workpool *mail_pool;
 	struct login_delay *delays;

@@ -178,6 +178,20 @@ class ImapdTest(ImapTest):
         self.assertRegex(self.mr.log(), r"Login: user=<lena>, method=PLAIN, "
                          r"rip=127\.0\.0\.1, lip=127\.0\.0\.1")
 
+    def test_login_cache_and_new_password(self):
+        self.add_user("paula", "first")
+        for _ in range(3):
+            # Logged in again: served from the login cache.
+            c = self.raw("paula", "first")
+            c.close()
+        self.mr.mailroom("user", "passwd", "paula", input="second\n",
+                         check=True)
+        c = self.raw()
+        self.assertEqual(c.cmd(b"LOGIN paula first"),
+                         [b"t1 NO [AUTHENTICATIONFAILED] Authentication "
+                          b"failed."])
+        self.assertEqual(c.cmd(b"LOGIN paula second")[-1][:6], b"t2 OK ")
+
     def test_failed_logins_look_alike(self):
         self.add_user("wendy")
         c = self.raw()
