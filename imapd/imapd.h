@@ -203,6 +203,8 @@ struct imapd_session {
 	struct imapd_job *job;		/* running or queued */
 	bool mbox_wait;			/* a generator waits for the mailbox */
 	imapd_gen_fn *gen;
+	bool gen_with_job;		/* gen may run while job does */
+	bool gen_blocked;		/* ... but waits for the job now */
 	void *cmd_ctx;
 	void (*cmd_ctx_free)(void *ctx);
 	char *final;			/* the tagged line, sent last */

@@ -140,6 +140,33 @@ class SessionsTest(ImapTest):
             while c.line() != b"i OK Idle completed.":
                 pass
 
+    def test_store_many_in_chunks(self):
+        # Renamed in chunks of 512; the answer for each chunk goes out
+        # while the next is renamed: all of it, in order.
+        for i in range(1300):
+            self.put(self.md, "1700%06d.M1P1.t,S=12,W=14:2," % i,
+                     b"Subject: x\n\nx\n")
+        a = self.raw(self.user)
+        a.cmd(b"SELECT INBOX")
+        r = a.cmd(b"STORE 1:* +FLAGS (\\Seen)")
+        want = [b"* %d FETCH (FLAGS (\\Seen))" % (i + 1)
+                for i in range(1300)]
+        bad = [(i, x) for i, x in enumerate(r[:-1]) if i >= len(want) or
+               x != want[i]]
+        self.assertEqual((len(r) - 1, bad[:3]), (1300, []))
+        self.assertEqual(r[-1], b"t3 OK Store completed.")
+        self.assertEqual(a.cmd(b"UID STORE 1:* -FLAGS.SILENT (\\Seen)"),
+                         [b"t4 OK Store completed."])
+        r = a.cmd(b"UID STORE 600:700 FLAGS (\\Answered)")
+        want = [b"* %d FETCH (UID %d FLAGS (\\Answered))" % (i, i)
+                for i in range(600, 701)]
+        self.assertEqual(len(r), 102)
+        self.assertTrue(r[:-1] == want, r[:3])
+        self.assertEqual(a.cmd(b"SEARCH SEEN"),
+                         [b"* SEARCH", b"t6 OK Search completed."])
+        self.assertEqual(len([p for p in self.files(self.md)
+                              if p.endswith(":2,R")]), 101)
+
     def test_folder_deleted_under_a_session(self):
         a = self.raw(self.user)
         self.assertEqual(a.cmd(b"CREATE Tmp"), [b"t2 OK Create completed."])
