@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -732,6 +733,8 @@ imap_cache_write(struct imap_cache *c, struct mailstore_folder *f,
 		 const char **error_r)
 {
 	int dir = mailstore_folder_fd(f, MAILSTORE_SUBDIR_FOLDER), fd, saved;
+	char tmp[sizeof(IMAP_CACHE_TMP) + 48];
+	uint64_t random_bits = 0;
 	struct cache_out *plan;
 	struct stat st;
 	uint64_t off;
@@ -739,17 +742,24 @@ imap_cache_write(struct imap_cache *c, struct mailstore_folder *f,
 
 	if (!c->loaded)
 		return 0;
+	/* Processes may write the same folder's cache at once: each its
+	 * own temporary name; the last rename wins, whole. */
+	if (getrandom(&random_bits, sizeof(random_bits), 0) !=
+	    (ssize_t)sizeof(random_bits))
+		random_bits = (uint64_t)getpid() * 2654435761u;
+	snprintf(tmp, sizeof(tmp), "%s.%ld.%016llx", IMAP_CACHE_TMP,
+		 (long)getpid(), (unsigned long long)random_bits);
 	plan = cache_plan(c, f, &n);
-	fd = openat(dir, IMAP_CACHE_TMP,
-		    O_RDWR | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC |
+	fd = openat(dir, tmp,
+		    O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC |
 			    O_NOCTTY,
 		    IMAP_CACHE_FILE_MODE);
 	if (fd < 0 || cache_emit(c, fd, plan, n) < 0 ||
-	    renameat(dir, IMAP_CACHE_TMP, dir, IMAP_CACHE_FILE) < 0) {
+	    renameat(dir, tmp, dir, IMAP_CACHE_FILE) < 0) {
 		saved = errno;
 		if (fd >= 0) {
 			close(fd);
-			(void)unlinkat(dir, IMAP_CACHE_TMP, 0);
+			(void)unlinkat(dir, tmp, 0);
 		}
 		mem_free(&plan);
 		snprintf(c->error, sizeof(c->error), "write %s: %s",

@@ -31,7 +31,8 @@
 #include "lib/buf.h"
 #include "lib/mailstore.h"
 
-/* The file in each folder, and its temporary name while written. */
+/* The file in each folder, and the start of its temporary names while
+ * written (".PID.RANDOM" follows). */
 #define IMAP_CACHE_FILE "mailroom-imapcache"
 #define IMAP_CACHE_TMP "mailroom-imapcache.tmp"
 /* The first eight octets, and the version that follows them. */

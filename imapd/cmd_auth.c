@@ -4,7 +4,9 @@
  * STARTTLS (RFC 3501 6.2.1), and the login jobs.
  *
  * A login is two jobs: the password check in the auth worker (the only
- * user of the users table handle: crypt costs tens of milliseconds), then
+ * user of the users table handle and of the login cache, lib/login_cache:
+ * crypt costs tens of milliseconds, so a password that logged in
+ * recently is not hashed again), then
  * the user's Maildir in a mail worker (the special-use folders and the
  * subscriptions file at the first login, RFC 6154).
  *
@@ -20,6 +22,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "imapd/imapd.h"
 #include "lib/log.h"
@@ -68,13 +71,35 @@ static void
 auth_work(struct imapd_job *j)
 {
 	struct login_job *job = (struct login_job *)j;
+	struct imapd *im = j->s->im;
+	struct timespec ts;
+	uint64_t now_ms;
 	const char *error;
+	int rc;
 
-	job->auth_rc = users_verify(j->s->im->users, job->user, job->password,
-				    &error);
-	if (job->auth_rc == 1)
-		job->auth_rc = users_lookup(j->s->im->users, job->user,
-					    &job->entry, &error);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	/* A password that logged in recently skips the hash; anything
+	 * else (wrong password, unknown user) is checked in full, so
+	 * failures still look alike. */
+	rc = users_lookup(im->users, job->user, &job->entry, &error);
+	if (rc == 1 && login_cache_check(im->login_cache, job->entry.name,
+					 job->entry.hash, job->password,
+					 now_ms)) {
+		job->auth_rc = 1;
+		return;
+	}
+	job->auth_rc = rc < 0 ? -1
+			      : users_verify(im->users, job->user,
+					     job->password, &error);
+	if (job->auth_rc == 1) {
+		job->auth_rc = users_lookup(im->users, job->user, &job->entry,
+					    &error);
+		if (job->auth_rc == 1)
+			login_cache_add(im->login_cache, job->entry.name,
+					job->entry.hash, job->password,
+					now_ms);
+	}
 	if (job->auth_rc < 0)
 		snprintf(job->error, sizeof(job->error), "%s", error);
 }

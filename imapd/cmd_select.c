@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "imapd/cache.h"
 #include "imapd/imapd.h"
@@ -68,8 +69,20 @@ imapd_job_refresh(struct imapd_session *s,
 		  const struct mailstore_sync_result *res, const char *error,
 		  int rc)
 {
+	struct stat st;
+
 	if (res->warning[0] != '\0')
 		log_warn("%s", res->warning);
+	if (rc < 0 && s->mbox->folder != NULL &&
+	    fstat(mailstore_folder_fd(s->mbox->folder,
+				      MAILSTORE_SUBDIR_FOLDER),
+		  &st) == 0 &&
+	    st.st_nlink == 0) {
+		/* DELETE by another session: nothing more to do here. */
+		imapd_untagged(s, "BYE Mailbox was deleted.");
+		imapd_session_close(s, "Mailbox deleted");
+		return false;
+	}
 	if (rc < 0) {
 		log_warn("imap(%s): %s", s->user, error);
 		imapd_tagged(s, "NO", "[UNAVAILABLE] Internal error, try "

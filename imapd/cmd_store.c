@@ -3,14 +3,16 @@
  * +FLAGS, -FLAGS and their .SILENT forms.
  *
  * cmd_store - the messages' UIDs are taken from the view (the client's
- * sequence numbers), then a job syncs the folder and renames each file to
- * its new flags (lib/mailstore: flags live in the file names), starting
- * from the flags the folder has now, so changes by other sessions are
- * kept. Keywords get a letter of the folder on first use (at most 26;
- * PERMANENTFLAGS stops offering \* when they are taken). The loop thread
- * then puts the new flags into the view and answers with FETCH FLAGS
- * unless .SILENT; changes made by others at the same time are announced
- * as well (RFC 3501 6.4.6).
+ * sequence numbers), then jobs rename each file to its new flags
+ * (lib/mailstore: flags live in the file names), starting from the flags
+ * the folder has now, so changes by other sessions are kept. The first
+ * job syncs the folder and gives new keywords a letter (at most 26;
+ * PERMANENTFLAGS stops offering \* when they are taken). The renames go
+ * in chunks of IMAPD_STORE_CHUNK messages: while a worker renames the
+ * next chunk, the loop thread puts the previous one's flags into the
+ * view and sends its FETCH FLAGS (unless .SILENT), so the client reads
+ * while the server works. Changes made by others at the same time are
+ * announced as well (RFC 3501 6.4.6).
  */
 #include <stdio.h>
 #include <string.h>
@@ -18,6 +20,9 @@
 #include "imapd/imapd.h"
 #include "lib/log.h"
 #include "lib/mem.h"
+
+/* Messages renamed per job: the answer for them goes out meanwhile. */
+#define IMAPD_STORE_CHUNK 512
 
 /* The result for one message. */
 struct store_result {
@@ -32,6 +37,9 @@ struct store_ctx {
 	struct imap_store store;
 	struct store_result *res;
 	size_t count;
+	size_t from, to;	/* the chunk the job works on */
+	size_t ready;		/* results the loop has taken in */
+	uint32_t kw;		/* the keywords' letters */
 	size_t next;		/* the generator's position */
 	bool no_keyword;	/* a keyword could not get a letter */
 	bool gone;
@@ -52,10 +60,12 @@ store_ctx_free(void *ctx)
 	mem_free(&c);
 }
 
-/* store_job_free - the job's form */
+/* store_job_free - the job's form (not while it is the command's) */
 static void
 store_job_free(struct imapd_job *j)
 {
+	if (j->s != NULL && j->s->cmd_ctx == (void *)j)
+		return; /* freed with the command */
 	store_ctx_free(j);
 }
 
@@ -89,27 +99,28 @@ store_keywords(struct store_ctx *c, struct mailstore_folder *f,
 	return 0;
 }
 
-/* store_work - worker: sync, then rename each message's file */
+/* store_work - worker: (the first time) sync, then a chunk's renames */
 static void
 store_work(struct imapd_job *j)
 {
 	struct store_ctx *c = (struct store_ctx *)j;
 	struct mailstore_folder *f;
 	const char *error;
-	uint32_t kw;
 	size_t i;
 
-	if ((c->rc = imapd_job_sync(j, &c->sync, c->error,
-				    sizeof(c->error))) < 0)
-		return;
-	f = j->mbox->folder;
-	if (store_keywords(c, f, &kw) < 0) {
-		c->rc = -1;
-		return;
+	if (c->from == 0) {
+		if ((c->rc = imapd_job_sync(j, &c->sync, c->error,
+					    sizeof(c->error))) < 0)
+			return;
+		if (store_keywords(c, j->mbox->folder, &c->kw) < 0) {
+			c->rc = -1;
+			return;
+		}
+		if (c->no_keyword)
+			return;
 	}
-	if (c->no_keyword)
-		return;
-	for (i = 0; i < c->count; i++) {
+	f = j->mbox->folder;
+	for (i = c->from; i < c->to; i++) {
 		struct store_result *r = &c->res[i];
 		long idx = mailstore_find_uid(f, r->uid);
 		struct mailstore_msg *m;
@@ -124,19 +135,19 @@ store_work(struct imapd_job *j)
 		switch (c->store.mode) {
 		case IMAP_STORE_REPLACE:
 			flags = imapd_flags_to_store(sys, m->flags);
-			keywords = kw;
+			keywords = c->kw;
 			break;
 		case IMAP_STORE_ADD:
 			flags = imapd_flags_to_store(
 				imapd_flags_from_store(m->flags) | sys,
 				m->flags);
-			keywords = m->keywords | kw;
+			keywords = m->keywords | c->kw;
 			break;
 		default:
 			flags = imapd_flags_to_store(
 				imapd_flags_from_store(m->flags) & ~sys,
 				m->flags);
-			keywords = m->keywords & ~kw;
+			keywords = m->keywords & ~c->kw;
 			break;
 		}
 		rc = mailstore_msg_set_flags(f, (size_t)idx, flags, keywords,
@@ -156,13 +167,13 @@ store_work(struct imapd_job *j)
 	}
 }
 
-/* store_gen - FETCH FLAGS for the stored messages */
+/* store_gen - FETCH FLAGS for the stored messages taken in so far */
 static bool
 store_gen(struct imapd_session *s)
 {
 	struct store_ctx *c = s->cmd_ctx;
 
-	for (; c->next < c->count; c->next++) {
+	for (; c->next < c->ready; c->next++) {
 		const struct store_result *r = &c->res[c->next];
 		long i;
 
@@ -179,38 +190,21 @@ store_gen(struct imapd_session *s)
 		imapd_render_msg_flags(s, &s->out, &s->view.msgs[i]);
 		buf_append_str(&s->out, ")\r\n");
 	}
+	if (c->ready < c->count) {
+		/* The next chunk is still being renamed. */
+		s->gen_blocked = true;
+		return false;
+	}
 	return true;
 }
 
-/* store_done - loop: the view, the updates, the answer */
+/* store_take - loop: a chunk's new flags into the view */
 static void
-store_done(struct imapd_job *j)
+store_take(struct imapd_session *s, struct store_ctx *c)
 {
-	struct store_ctx *c = (struct store_ctx *)j;
-	struct imapd_session *s = j->s;
 	size_t k;
 
-	if (c->sync.warning[0] != '\0')
-		log_warn("%s", c->sync.warning);
-	if (c->rc < 0) {
-		log_warn("imap(%s): STORE: %s", s->user, c->error);
-		imapd_tagged(s, "NO", "[UNAVAILABLE] Internal error, try "
-				      "again later.");
-		store_ctx_free(c);
-		return;
-	}
-	if (c->no_keyword) {
-		imapd_tagged(s, "NO", "[LIMIT] No more keywords can be "
-				      "defined in this mailbox.");
-		store_ctx_free(c);
-		return;
-	}
-	if (c->failed > 0)
-		log_warn("imap(%s): STORE: %zu messages failed: %s", s->user,
-			 c->failed, c->error);
-	/* Our own changes go into the view first: reported (or not) by
-	 * this command, not as someone else's. */
-	for (k = 0; k < c->count; k++) {
+	for (k = c->from; k < c->to; k++) {
 		const struct store_result *r = &c->res[k];
 		struct imapd_view_msg *e;
 		long i;
@@ -226,22 +220,86 @@ store_done(struct imapd_job *j)
 			s->view.changed--;
 		}
 	}
-	if (imapd_view_refresh(s) < 0) {
-		store_ctx_free(c);
-		return;
-	}
-	imapd_updates_start(s, s->cmd_uid);
-	imapd_set_ctx(s, c, store_ctx_free);
-	if (!c->store.silent)
-		s->gen = store_gen;
-	if (c->failed > 0)
+	c->ready = c->to;
+}
+
+/* store_finish - the tagged line */
+static void
+store_finish(struct imapd_session *s, struct store_ctx *c)
+{
+	if (c->failed > 0) {
+		log_warn("imap(%s): STORE: %zu messages failed: %s", s->user,
+			 c->failed, c->error);
 		imapd_finish(s, "NO", "[UNAVAILABLE] Some flags could not be "
 				      "changed.");
-	else if (c->gone)
+	} else if (c->gone) {
 		imapd_finish(s, "NO", "[EXPUNGEISSUED] Some of the messages "
 				      "no longer exist.");
-	else
+	} else {
 		imapd_finish(s, "OK", "Store completed.");
+	}
+}
+
+static void store_done(struct imapd_job *j);
+
+/* store_next - the job for the next chunk */
+static void
+store_next(struct imapd_session *s, struct store_ctx *c)
+{
+	c->from = c->to;
+	c->to = c->count - c->from > IMAPD_STORE_CHUNK
+			? c->from + IMAPD_STORE_CHUNK
+			: c->count;
+	imapd_job_start(s, &c->job, s->mbox, s->im->mail_pool, store_work,
+			store_done, store_job_free);
+}
+
+/* store_done - loop: a chunk is renamed */
+static void
+store_done(struct imapd_job *j)
+{
+	struct store_ctx *c = (struct store_ctx *)j;
+	struct imapd_session *s = j->s;
+	bool first = s->cmd_ctx != c;
+
+	if (first) {
+		if (c->sync.warning[0] != '\0')
+			log_warn("%s", c->sync.warning);
+		if (c->rc < 0) {
+			log_warn("imap(%s): STORE: %s", s->user, c->error);
+			imapd_tagged(s, "NO", "[UNAVAILABLE] Internal error, "
+					      "try again later.");
+			store_ctx_free(c);
+			return;
+		}
+		if (c->no_keyword) {
+			imapd_tagged(s, "NO", "[LIMIT] No more keywords can "
+					      "be defined in this mailbox.");
+			store_ctx_free(c);
+			return;
+		}
+	}
+	/* Our own changes go into the view first: reported (or not) by
+	 * this command, not as someone else's. */
+	store_take(s, c);
+	if (first) {
+		if (imapd_view_refresh(s) < 0) {
+			store_ctx_free(c);
+			return;
+		}
+		imapd_updates_start(s, s->cmd_uid);
+		imapd_set_ctx(s, c, store_ctx_free);
+		s->gen = c->store.silent ? NULL : store_gen;
+	}
+	s->gen_blocked = false;
+	if (c->to < c->count) {
+		/* Rename the next chunk while this one's answer goes. */
+		s->gen_with_job = !c->store.silent;
+		store_next(s, c);
+		return;
+	}
+	s->gen_with_job = false;
+	store_finish(s, c);
 }
 
 /* cmd_store - STORE set item value */
@@ -282,6 +340,5 @@ cmd_store(struct imapd_session *s, const struct imap_command *cmd)
 	for (i = 0; i < c->count; i++)
 		c->res[i].uid = uids[i];
 	mem_free(&uids);
-	imapd_job_start(s, &c->job, s->mbox, s->im->mail_pool, store_work,
-			store_done, store_job_free);
+	store_next(s, c);
 }

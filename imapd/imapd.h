@@ -30,6 +30,7 @@
 #include "imapd/parse.h"
 #include "lib/buf.h"
 #include "lib/event.h"
+#include "lib/login_cache.h"
 #include "lib/login_delay.h"
 #include "lib/mailstore.h"
 #include "lib/server.h"
@@ -65,6 +66,10 @@
 #define IMAPD_IDLE_DEBOUNCE_MS 50
 /* Poll interval for idling sessions when inotify is not available. */
 #define IMAPD_IDLE_POLL_MS (5u * 1000)
+/* A mailbox no session uses stays open this long (a client that logs
+ * in again finds it synced), at most this many per process. */
+#define IMAPD_MBOX_LINGER_MS (60u * 1000)
+#define IMAPD_MBOX_LINGER_MAX 64
 /* ID (RFC 2971 3.3): at most 30 field-value pairs. */
 #define IMAPD_ID_PAIRS_MAX 30
 
@@ -156,6 +161,9 @@ struct imapd_mbox {
 	bool busy;			/* a worker job owns folder/cache */
 	bool stale;			/* deleted or renamed: reopen */
 	bool flushed;			/* the closing cache write ran */
+	bool closing;			/* on its way out: not handed out */
+	bool lingering;			/* unused, kept open for a while */
+	struct event_timer *linger;
 	bool cache_write_queued;
 	struct imapd_job *queue_head, *queue_tail;
 	struct imapd_session *selected;	/* sessions that selected it */
@@ -202,6 +210,8 @@ struct imapd_session {
 	struct imapd_job *job;		/* running or queued */
 	bool mbox_wait;			/* a generator waits for the mailbox */
 	imapd_gen_fn *gen;
+	bool gen_with_job;		/* gen may run while job does */
+	bool gen_blocked;		/* ... but waits for the job now */
 	void *cmd_ctx;
 	void (*cmd_ctx_free)(void *ctx);
 	char *final;			/* the tagged line, sent last */
@@ -215,16 +225,19 @@ struct imapd_session {
 	bool readonly;
 	struct imapd_view view;
 	bool idling;
+	bool idle_recheck;		/* changes came while updates went */
 };
 
 struct imapd {
 	struct server *srv;
 	struct users *users;		/* the auth worker's only */
+	struct login_cache *login_cache;	/* the auth worker's only */
 	struct workpool *auth_pool;
 	struct workpool *mail_pool;
 	struct login_delay *delays;
 	struct tls_ctx *tls;		/* NULL: no TLS */
 	struct imapd_mbox *mboxes;
+	unsigned lingering;		/* mailboxes kept open unused */
 	struct imapd_session *sessions;
 	int inotify_fd;			/* -1: poll instead */
 	struct event_io *inotify_io;

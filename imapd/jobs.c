@@ -6,7 +6,10 @@
  * imapd_mbox_usable      - may the loop thread touch the mailbox now?
  *                          (else the session waits its turn)
  * imapd_mbox_cancel_wait - forget a session's place in the queue
- * imapd_mbox_get/unref   - the shared mailbox of (Maildir, folder)
+ * imapd_mbox_get/unref   - the shared mailbox of (Maildir, folder); one
+ *                          no session uses lingers IMAPD_MBOX_LINGER_MS
+ *                          (at most IMAPD_MBOX_LINGER_MAX of them) before
+ *                          it is closed
  * imapd_mbox_open        - open its folder (in a job)
  * imapd_mbox_forget      - a folder was deleted or renamed
  * imapd_mbox_attach/detach - sessions that selected a mailbox
@@ -56,6 +59,7 @@ struct mbox_job {
 };
 
 static void mbox_release(struct imapd_mbox *mbox);
+static void linger_end(struct imapd_mbox *mbox);
 
 /* job_work - worker thread: the job's work */
 static void
@@ -197,6 +201,12 @@ idle_notify(struct imapd_mbox *mbox)
 		next = s->sel_next;
 		if (!s->idling || s->job != NULL || s->mbox_wait)
 			continue;
+		if (s->view.pending) {
+			/* Still sending the last ones: after them. */
+			s->idle_recheck = true;
+			continue;
+		}
+		s->idle_recheck = false;
 		if (imapd_view_refresh(s) < 0) {
 			imapd_session_resume(s);
 			continue;
@@ -244,10 +254,11 @@ imapd_mbox_get(struct imapd *im, const char *maildir, const char *name)
 	struct imapd_mbox *mbox;
 
 	for (mbox = im->mboxes; mbox != NULL; mbox = mbox->next) {
-		if (!mbox->stale && strcmp(mbox->maildir, maildir) == 0 &&
+		if (!mbox->stale && !mbox->closing &&
+		    strcmp(mbox->maildir, maildir) == 0 &&
 		    strcmp(mbox->name, name) == 0) {
+			linger_end(mbox);
 			mbox->refs++;
-			mbox->flushed = false;
 			return mbox;
 		}
 	}
@@ -288,21 +299,18 @@ cache_flush_done(struct imapd_job *j)
 	mem_free(&job);
 }
 
-/* imapd_mbox_unref - drop a reference; the last one closes */
-void
-imapd_mbox_unref(struct imapd_mbox **mboxp)
+/* mbox_close - write the cache if it learnt something, then free */
+static void
+mbox_close(struct imapd_mbox *mbox)
 {
-	struct imapd_mbox *mbox = *mboxp;
 	struct imap_cache *cache;
 
-	*mboxp = NULL;
-	if (mbox == NULL || --mbox->refs > 0)
-		return;
-	MR_ASSERT(!mbox->busy && mbox->queue_head == NULL);
+	MR_ASSERT(mbox->refs == 0 && !mbox->busy &&
+		  mbox->queue_head == NULL);
 	if (!mbox->flushed && mbox->cache != NULL && mbox->folder != NULL &&
 	    imap_cache_is_dirty(mbox->cache)) {
 		/* One last job writes what was learnt; it holds the last
-		 * reference. */
+		 * reference, and its end comes back here. */
 		struct mbox_job *job = mem_alloc(sizeof(*job));
 
 		mbox->flushed = true;
@@ -312,6 +320,7 @@ imapd_mbox_unref(struct imapd_mbox **mboxp)
 		return;
 	}
 	event_timer_remove(&mbox->notice);
+	event_timer_remove(&mbox->linger);
 	if (mbox->prev != NULL)
 		mbox->prev->next = mbox->next;
 	else if (mbox->im->mboxes == mbox)
@@ -325,6 +334,59 @@ imapd_mbox_unref(struct imapd_mbox **mboxp)
 	mem_free(&mbox->maildir);
 	mem_free(&mbox->name);
 	mem_free(&mbox);
+}
+
+/* linger_end - stop lingering (taken again, or closing) */
+static void
+linger_end(struct imapd_mbox *mbox)
+{
+	if (!mbox->lingering)
+		return;
+	mbox->lingering = false;
+	mbox->im->lingering--;
+	if (mbox->linger != NULL)
+		event_timer_stop(mbox->linger);
+}
+
+/* linger_fire - nobody took the mailbox again: close it */
+static void
+linger_fire(void *ctx)
+{
+	struct imapd_mbox *mbox = ctx;
+
+	if (mbox->refs != 0 || !mbox->lingering)
+		return;
+	linger_end(mbox);
+	mbox->closing = true;
+	mbox_close(mbox);
+}
+
+/* imapd_mbox_unref - drop a reference; the last one lingers or closes */
+void
+imapd_mbox_unref(struct imapd_mbox **mboxp)
+{
+	struct imapd_mbox *mbox = *mboxp;
+
+	*mboxp = NULL;
+	if (mbox == NULL || --mbox->refs > 0)
+		return;
+	MR_ASSERT(!mbox->busy && mbox->queue_head == NULL);
+	/* A client that logs in again soon (many do, every few minutes)
+	 * finds the folder open and synced: no list to parse again. */
+	if (!mbox->stale && !mbox->closing && mbox->folder != NULL &&
+	    mbox->im->lingering < IMAPD_MBOX_LINGER_MAX) {
+		mbox->lingering = true;
+		mbox->im->lingering++;
+		if (mbox->linger == NULL)
+			mbox->linger = event_timer_add(
+				server_loop(mbox->im->srv),
+				IMAPD_MBOX_LINGER_MS, linger_fire, mbox);
+		else
+			event_timer_reset(mbox->linger, IMAPD_MBOX_LINGER_MS);
+		return;
+	}
+	mbox->closing = true;
+	mbox_close(mbox);
 }
 
 /* imapd_mbox_open - open the folder (in a job on the mailbox) */
@@ -344,7 +406,7 @@ imapd_mbox_open(struct imapd_mbox *mbox, const char **error_r)
 void
 imapd_mbox_forget(struct imapd *im, const char *maildir, const char *name)
 {
-	struct imapd_mbox *mbox;
+	struct imapd_mbox *mbox, *next;
 	size_t len = strlen(name);
 
 	for (mbox = im->mboxes; mbox != NULL; mbox = mbox->next) {
@@ -355,6 +417,15 @@ imapd_mbox_forget(struct imapd *im, const char *maildir, const char *name)
 		    (strncmp(mbox->name, name, len) == 0 &&
 		     mbox->name[len] == '.'))
 			mbox->stale = true;
+	}
+	/* Lingering ones of those go now. */
+	for (mbox = im->mboxes; mbox != NULL; mbox = next) {
+		next = mbox->next;
+		if (mbox->stale && mbox->lingering && mbox->refs == 0) {
+			linger_end(mbox);
+			mbox->closing = true;
+			mbox_close(mbox);
+		}
 	}
 }
 

@@ -82,6 +82,7 @@ imapd_init(struct server *srv)
 	im->auth_pool = workpool_new(server_loop(srv), 1);
 	im->mail_pool = workpool_new(server_loop(srv), IMAPD_MAIL_THREADS);
 	im->delays = login_delay_new(LOGIN_DELAY_SLOTS);
+	im->login_cache = login_cache_new(LOGIN_CACHE_SLOTS);
 	imapd_notify_init(im);
 	server_set_ctx(srv, im);
 }
@@ -98,6 +99,7 @@ imapd_deinit(struct server *srv)
 	imapd_notify_deinit(im);
 	users_free(&im->users);
 	login_delay_free(&im->delays);
+	login_cache_free(&im->login_cache);
 	tls_ctx_free(&im->tls);
 	mem_free(&im);
 }

@@ -103,6 +103,8 @@ command_end(struct imapd_session *s)
 {
 	s->cmd_active = false;
 	s->gen = NULL;
+	s->gen_with_job = false;
+	s->gen_blocked = false;
 	s->cmd_uid = false;
 	if (s->cmd_ctx_free != NULL && s->cmd_ctx != NULL)
 		s->cmd_ctx_free(s->cmd_ctx);
@@ -438,11 +440,24 @@ session_input_step(struct imapd_session *s)
 	}
 }
 
+/*
+ * session_can_step - whether the command may produce now: no job holds
+ * the session (or the command's generator runs beside its own job, for
+ * the results the job already gave), no wait for the mailbox, room for
+ * output
+ */
+static bool
+session_can_step(const struct imapd_session *s)
+{
+	return (s->job == NULL || (s->gen_with_job && !s->gen_blocked)) &&
+	       !s->mbox_wait && !imapd_out_full(s);
+}
+
 /* session_command_step - advance the command; false when it must wait */
 static bool
 session_command_step(struct imapd_session *s)
 {
-	if (s->job != NULL || s->mbox_wait || imapd_out_full(s))
+	if (!session_can_step(s))
 		return false;
 	/* The updates first: EXISTS before the FETCH of new messages,
 	 * others' flag changes before ours. */
@@ -479,6 +494,12 @@ session_process(struct imapd_session *s)
 			return;
 		if (s->cmd_active && session_command_step(s))
 			continue;
+		if (!s->cmd_active && server_is_draining(s->im->srv)) {
+			/* A reload: the command is done, the session too. */
+			imapd_untagged(s, "BYE Server shutting down.");
+			imapd_session_close(s, "Server shutting down");
+			return;
+		}
 		if (s->bad_commands >= IMAPD_BAD_COMMANDS_MAX) {
 			session_fatal(s, "Too many invalid commands.");
 			return;
@@ -495,9 +516,9 @@ session_has_work(const struct imapd_session *s)
 	if (s->closing || s->peer_gone || s->tls_handshake)
 		return false;
 	if (s->cmd_active)
-		return s->job == NULL && !s->mbox_wait &&
-		       !imapd_out_full(s) &&
-		       (s->gen != NULL || s->view.pending || s->final != NULL);
+		return session_can_step(s) &&
+		       (s->gen != NULL || s->view.pending ||
+			(s->final != NULL && s->job == NULL));
 	return session_wants_input(s) && s->in.len > 0;
 }
 
@@ -566,7 +587,7 @@ session_settle(struct imapd_session *s)
 {
 	unsigned round;
 
-	if (s->job != NULL) {
+	if (s->job != NULL && (!s->gen_with_job || s->peer_gone)) {
 		/* A worker owns part of the session: keep it until done. */
 		if (!s->peer_gone && session_flush(s) < 0)
 			s->peer_gone = true;
@@ -606,7 +627,7 @@ session_settle(struct imapd_session *s)
 		if (round >= 4 || s->out.len > 0 || !session_has_work(s))
 			break;
 		session_process(s);
-		if (s->job != NULL)
+		if (s->job != NULL && !s->gen_with_job)
 			break;
 	}
 	session_release_idle_buffers(s);
@@ -630,7 +651,7 @@ imapd_session_resume(struct imapd_session *s)
 		session_free(s);
 		return;
 	}
-	if (s->job == NULL)
+	if (s->job == NULL || s->gen_with_job)
 		session_process(s);
 	session_settle(s);
 }
@@ -702,7 +723,7 @@ session_on_io(void *ctx, int fd, unsigned revents)
 	if (!s->tls_handshake && !s->closing && !s->input_eof &&
 	    session_wants_input(s))
 		session_read(s);
-	if (s->job == NULL)
+	if (s->job == NULL || s->gen_with_job)
 		session_process(s);
 	session_settle(s);
 }

@@ -235,6 +235,10 @@ imapd_updates_start(struct imapd_session *s, bool allow_expunge)
 	uint32_t letters = 0;
 	unsigned i;
 
+	/* Already on their way: the generator must not start over (it
+	 * would send EXPUNGEs twice); nothing refreshes the view meanwhile
+	 * (jobs.c's idle_notify waits). */
+	MR_ASSERT(!v->pending);
 	for (i = 0; i < MAILSTORE_KEYWORDS_MAX; i++)
 		if (v->keywords[i] != NULL)
 			letters |= 1u << i;
@@ -402,6 +406,12 @@ imapd_updates_fill(struct imapd_session *s)
 			v->recent_sent = v->recent;
 		}
 		v->pending = false;
+		/* An idler told of more changes while these went out. */
+		if (s->idling && s->idle_recheck && !s->mbox->busy) {
+			s->idle_recheck = false;
+			if (imapd_view_refresh(s) == 0)
+				imapd_updates_start(s, true);
+		}
 		return true;
 	}
 }

@@ -76,7 +76,10 @@ struct mailstore_folder {
 	char *keywords[MAILSTORE_KEYWORDS_MAX];
 	struct mailstore_msg *msgs;	/* ascending UID */
 	size_t count, cap;
+	bool dirs_known;	/* new/ and cur/ unchanged since these: */
+	struct timespec new_mtime, cur_mtime;
 	unsigned long file_reads;
+	unsigned long dir_scans;
 	char error[MAILSTORE_ERROR_MAX];
 };
 
@@ -1093,18 +1096,62 @@ sync_move_new(struct mailstore_folder *f, struct mailstore_sync_result *res)
 	}
 }
 
+/* ts_eq - equal timestamps */
+static bool
+ts_eq(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
+}
+
+/*
+ * dirs_unchanged - whether new/ and cur/ are as the last scan saw them.
+ * Records their times for the scan about to run otherwise: trusted next
+ * time only when both were changed more than a second before we looked,
+ * as a change in the same clock tick as our readdir would not move the
+ * time (Dovecot's rule for Maildir).
+ */
+static bool
+dirs_unchanged(struct mailstore_folder *f)
+{
+	struct stat nst, cst;
+	struct timespec now;
+
+	if (fstat(f->new_fd, &nst) < 0 || fstat(f->cur_fd, &cst) < 0 ||
+	    clock_gettime(CLOCK_REALTIME, &now) < 0) {
+		f->dirs_known = false;
+		return false;
+	}
+	if (f->dirs_known && ts_eq(&nst.st_mtim, &f->new_mtime) &&
+	    ts_eq(&cst.st_mtim, &f->cur_mtime))
+		return true;
+	f->new_mtime = nst.st_mtim;
+	f->cur_mtime = cst.st_mtim;
+	f->dirs_known = nst.st_mtim.tv_sec < now.tv_sec - 1 &&
+			cst.st_mtim.tv_sec < now.tv_sec - 1;
+	return false;
+}
+
 /* sync_locked - the sync, with the list lock held */
 static int
 sync_locked(struct mailstore_folder *f, int lock_fd, unsigned flags,
 	    struct mailstore_sync_result *res, const char **error_r)
 {
 	struct scan sc;
-	bool dirty = false, missing = false;
+	bool dirty = false, missing = false, same_list;
+	struct timespec list_mtime = f->list_mtime;
+	ino_t list_ino = f->list_ino;
 	size_t i, kept;
 	int rc = -1;
 
 	if (list_refresh(f, lock_fd, res, &dirty, error_r) < 0)
 		return -1;
+	same_list = f->loaded && f->list_ino == list_ino &&
+		    ts_eq(&f->list_mtime, &list_mtime);
+	/* Nothing moved in new/ or cur/ and nobody rewrote the list: the
+	 * messages are as we know them, without a readdir. */
+	if (!dirty && same_list && dirs_unchanged(f))
+		return 0;
+	f->dir_scans++;
 	memset(&sc, 0, sizeof(sc));
 	sc.f = f;
 	sc.collect = true;
@@ -1221,6 +1268,13 @@ unsigned long
 mailstore_file_reads(const struct mailstore_folder *f)
 {
 	return f->file_reads;
+}
+
+/* mailstore_dir_scans - test seam */
+unsigned long
+mailstore_dir_scans(const struct mailstore_folder *f)
+{
+	return f->dir_scans;
 }
 
 /*

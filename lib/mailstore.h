@@ -290,6 +290,14 @@ int mailstore_fail(struct mailstore *ms, const char **error_r,
  */
 unsigned long mailstore_file_reads(const struct mailstore_folder *f);
 
+/*
+ * mailstore_dir_scans - how many syncs of this handle read new/ and cur/.
+ * A test seam: a sync after which neither directory nor the list
+ * changed (and whose directories were last changed more than a second
+ * before it looked) reads neither.
+ */
+unsigned long mailstore_dir_scans(const struct mailstore_folder *f);
+
 /* lib/mailstore_add.c: new messages (IMAP APPEND, COPY, MOVE). */
 
 /* Longest host name part of the names mailstore_add makes. */

@@ -178,6 +178,20 @@ class ImapdTest(ImapTest):
         self.assertRegex(self.mr.log(), r"Login: user=<lena>, method=PLAIN, "
                          r"rip=127\.0\.0\.1, lip=127\.0\.0\.1")
 
+    def test_login_cache_and_new_password(self):
+        self.add_user("paula", "first")
+        for _ in range(3):
+            # Logged in again: served from the login cache.
+            c = self.raw("paula", "first")
+            c.close()
+        self.mr.mailroom("user", "passwd", "paula", input="second\n",
+                         check=True)
+        c = self.raw()
+        self.assertEqual(c.cmd(b"LOGIN paula first"),
+                         [b"t1 NO [AUTHENTICATIONFAILED] Authentication "
+                          b"failed."])
+        self.assertEqual(c.cmd(b"LOGIN paula second")[-1][:6], b"t2 OK ")
+
     def test_failed_logins_look_alike(self):
         self.add_user("wendy")
         c = self.raw()
@@ -340,7 +354,8 @@ class ImapdTest(ImapTest):
         # new/ moved to cur/ by the session that saw them.
         self.assertEqual(os.listdir(os.path.join(md, "new")), [])
         r = c.cmd(b"FETCH 1:2 (UID FLAGS RFC822.SIZE)")
-        with open(sorted(self.files(md))[0], "rb") as f:
+        with open([p for p in self.files(md)
+                   if b"number 0" in open(p, "rb").read()][0], "rb") as f:
             size = len(crlf(f.read()))
         self.assertEqual(r[0], b"* 1 FETCH (UID 1 FLAGS (\\Recent) "
                          b"RFC822.SIZE %d)" % size)
@@ -367,7 +382,10 @@ class ImapdTest(ImapTest):
                           b"Work))",
                           b"t7 OK Store completed."])
         # Flags live in the file names (docs/mailstore.md).
-        names = sorted(os.path.basename(p) for p in self.files(md))
+        # In arrival order: the name's seconds, then its microseconds.
+        names = sorted((os.path.basename(p) for p in self.files(md)),
+                       key=lambda n: tuple(int(x) for x in re.match(
+                           r"(\d+)\.M(\d+)", n).groups()))
         self.assertTrue(names[1].endswith(":2,S"), names)
         self.assertTrue(names[2].endswith(":2,ab"), names)
         self.assertEqual(c.cmd(b"SEARCH SEEN"),

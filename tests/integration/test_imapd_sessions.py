@@ -140,6 +140,58 @@ class SessionsTest(ImapTest):
             while c.line() != b"i OK Idle completed.":
                 pass
 
+    def test_store_many_in_chunks(self):
+        # Renamed in chunks of 512; the answer for each chunk goes out
+        # while the next is renamed: all of it, in order.
+        for i in range(1300):
+            self.put(self.md, "1700%06d.M1P1.t,S=12,W=14:2," % i,
+                     b"Subject: x\n\nx\n")
+        a = self.raw(self.user)
+        a.cmd(b"SELECT INBOX")
+        r = a.cmd(b"STORE 1:* +FLAGS (\\Seen)")
+        want = [b"* %d FETCH (FLAGS (\\Seen))" % (i + 1)
+                for i in range(1300)]
+        bad = [(i, x) for i, x in enumerate(r[:-1]) if i >= len(want) or
+               x != want[i]]
+        self.assertEqual((len(r) - 1, bad[:3]), (1300, []))
+        self.assertEqual(r[-1], b"t3 OK Store completed.")
+        self.assertEqual(a.cmd(b"UID STORE 1:* -FLAGS.SILENT (\\Seen)"),
+                         [b"t4 OK Store completed."])
+        r = a.cmd(b"UID STORE 600:700 FLAGS (\\Answered)")
+        want = [b"* %d FETCH (UID %d FLAGS (\\Answered))" % (i, i)
+                for i in range(600, 701)]
+        self.assertEqual(len(r), 102)
+        self.assertTrue(r[:-1] == want, r[:3])
+        self.assertEqual(a.cmd(b"SEARCH SEEN"),
+                         [b"* SEARCH", b"t6 OK Search completed."])
+        self.assertEqual(len([p for p in self.files(self.md)
+                              if p.endswith(":2,R")]), 101)
+
+    def test_folder_deleted_under_a_session(self):
+        a = self.raw(self.user)
+        self.assertEqual(a.cmd(b"CREATE Tmp"), [b"t2 OK Create completed."])
+        b = self.raw(self.user)
+        b.cmd(b"SELECT Tmp")
+        self.assertEqual(a.cmd(b"DELETE Tmp"), [b"t3 OK Delete completed."])
+        b.send(b"x NOOP\r\n")
+        self.assertEqual(b.line(), b"* BYE Mailbox was deleted.")
+        self.assertTrue(b.closed())
+
+    def test_reload_ends_sessions(self):
+        a = self.raw(self.user)
+        a.cmd(b"SELECT INBOX")
+        a.send(b"i IDLE\r\n")
+        self.assertEqual(a.line(), b"+ idling")
+        b = self.raw(self.user)
+        self.mr.mailroom("reload", check=True)
+        self.assertEqual(a.line(), b"* BYE Server shutting down.")
+        self.assertTrue(a.closed())
+        self.assertEqual(b.line(), b"* BYE Server shutting down.")
+        self.assertTrue(b.closed())
+        # The new processes serve.
+        c = self.raw(self.user)
+        self.assertEqual(c.cmd(b"NOOP"), [b"t2 OK NOOP completed."])
+
     def test_client_gone_mid_fetch(self):
         big = b"Subject: big\r\n\r\n" + b"x" * 200 + b"\r\n"
         self.deliver(self.user, self.md, [big] * 5)

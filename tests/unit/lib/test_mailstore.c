@@ -572,6 +572,69 @@ test_folders(void **state)
 	testlib_rmtree(fx.dir);
 }
 
+/* age_dirs - new/ and cur/ last changed long ago */
+static void
+age_dirs(const struct fixture *fx)
+{
+	struct timeval tv[2] = { { 1600000000, 0 }, { 1600000000, 0 } };
+	char *p = path(fx, "new");
+
+	assert_int_equal(utimes(p, tv), 0);
+	mem_free(&p);
+	p = path(fx, "cur");
+	assert_int_equal(utimes(p, tv), 0);
+	mem_free(&p);
+}
+
+/* test_unchanged_dirs - no readdir while nothing changed */
+static void
+test_unchanged_dirs(void **state)
+{
+	struct mailstore_sync_result res;
+	struct mailstore_folder *f, *other;
+	struct mailstore *ms, *ms2;
+	struct fixture fx;
+	const char *error;
+	unsigned long scans;
+
+	(void)state;
+	setup_md(&fx);
+	put(&fx, "cur/1700000001.M1P1.h,S=5:2,S", "x\ny\n", 1700000001);
+	put(&fx, "new/1700000002.M1P1.h,S=5", "x\ny\n", 1700000002);
+	f = open_inbox(&ms, &fx, 0, &res);
+	assert_int_equal(mailstore_count(f), 2);
+	age_dirs(&fx);
+	/* The first sync after the change reads, and learns the times. */
+	assert_int_equal(mailstore_sync(f, 0, &res, &error), 0);
+	scans = mailstore_dir_scans(f);
+	assert_int_equal(mailstore_sync(f, 0, &res, &error), 0);
+	assert_int_equal(mailstore_sync(f, 0, &res, &error), 0);
+	assert_int_equal(mailstore_dir_scans(f), scans);
+	/* A flag change by another handle renames in cur/: read again. */
+	other = open_inbox(&ms2, &fx, 0, &res);
+	assert_int_equal(mailstore_msg_set_flags(other, 0, 0, 0, &error), 1);
+	assert_int_equal(mailstore_sync(f, 0, &res, &error), 0);
+	assert_int_equal(mailstore_dir_scans(f), scans + 1);
+	assert_int_equal(mailstore_msg(f, 0)->flags, 0);
+	/* Changed within the last second: not trusted, read each time. */
+	assert_int_equal(mailstore_sync(f, 0, &res, &error), 0);
+	assert_int_equal(mailstore_dir_scans(f), scans + 2);
+	/* A delivery to new/ is seen. */
+	age_dirs(&fx);
+	assert_int_equal(mailstore_sync(f, 0, &res, &error), 0);
+	assert_int_equal(mailstore_sync(f, 0, &res, &error), 0);
+	scans = mailstore_dir_scans(f);
+	put(&fx, "new/1700000003.M1P1.h,S=5", "x\ny\n", 0);
+	assert_int_equal(mailstore_sync(f, 0, &res, &error), 0);
+	assert_int_equal(res.added, 1);
+	assert_int_equal(mailstore_dir_scans(f), scans + 1);
+	mailstore_folder_free(&other);
+	mailstore_free(&ms2);
+	mailstore_folder_free(&f);
+	mailstore_free(&ms);
+	testlib_rmtree(fx.dir);
+}
+
 int
 main(void)
 {
@@ -593,6 +656,9 @@ main(void)
 						testlib_setup,
 						testlib_teardown),
 		cmocka_unit_test_setup_teardown(test_session_lock,
+						testlib_setup,
+						testlib_teardown),
+		cmocka_unit_test_setup_teardown(test_unchanged_dirs,
 						testlib_setup,
 						testlib_teardown),
 		cmocka_unit_test_setup_teardown(test_folders, testlib_setup,
