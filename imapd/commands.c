@@ -51,7 +51,7 @@ imapd_bad(struct imapd_session *s, const char *fmt, ...)
 bool
 imapd_plaintext_allowed(const struct imapd_session *s)
 {
-	if (strcmp(param_imapd_tls_security_level, "encrypt") == 0)
+	if (s->im->tls_level == TLS_LEVEL_ENCRYPT)
 		return stream_is_tls(&s->st) && imapd_session_is_secure(s);
 	return !param_disable_plaintext_auth || imapd_session_is_secure(s);
 }

@@ -236,6 +236,7 @@ struct imapd {
 	struct workpool *mail_pool;
 	struct login_delay *delays;
 	struct tls_ctx *tls;		/* NULL: no TLS */
+	enum tls_level tls_level;	/* imapd_tls_security_level */
 	struct imapd_mbox *mboxes;
 	unsigned lingering;		/* mailboxes kept open unused */
 	struct imapd_session *sessions;

@@ -17,27 +17,22 @@
 #include "lib/params.h"
 #include "lib/tls.h"
 
-/* The file of session ticket keys shared by imapd processes, in the
- * mail owner's private directory of the queue. */
-#define IMAPD_TICKET_KEY_FILE "private/imapd-tls-ticket.key"
-
 /* imapd_tls_init - the server TLS context, when there is a certificate */
 static void
 imapd_tls_init(struct imapd *im)
 {
-	bool must = param_imapd_tls_wrappermode ||
-		    strcmp(param_imapd_tls_security_level, "encrypt") == 0;
-	char err[TLS_ERROR_MAX], path[4096];
+	enum tls_level level;
+	char err[TLS_ERROR_MAX];
+	bool must;
 
-	if (strcmp(param_imapd_tls_security_level, "none") == 0 &&
-	    !param_imapd_tls_wrappermode)
-		return;
-	if (strcmp(param_imapd_tls_security_level, "none") != 0 &&
-	    strcmp(param_imapd_tls_security_level, "may") != 0 &&
-	    strcmp(param_imapd_tls_security_level, "encrypt") != 0)
+	if (tls_level_from_text(param_imapd_tls_security_level, &level) < 0)
 		log_fatal_code(MR_EXIT_CONFIG,
 			       "imapd_tls_security_level: unknown level \"%s\"",
 			       param_imapd_tls_security_level);
+	im->tls_level = level;
+	must = param_imapd_tls_wrappermode || level == TLS_LEVEL_ENCRYPT;
+	if (level == TLS_LEVEL_NONE && !param_imapd_tls_wrappermode)
+		return;
 	/* Without a certificate imaps closes every connection and an
 	 * "encrypt" imap logs nobody in; like pop3d, that is said once,
 	 * as `mailroom init` writes the imaps service before there is a
@@ -48,18 +43,13 @@ imapd_tls_init(struct imapd *im)
 				 "imapd_tls_cert_file is not set");
 		return;
 	}
-	im->tls = tls_server_ctx_new(param_imapd_tls_cert_file,
-				     param_imapd_tls_key_file, err,
-				     sizeof(err));
-	if (im->tls == NULL) {
+	im->tls = tls_server_ctx_instance(param_imapd_tls_cert_file,
+					  param_imapd_tls_key_file,
+					  param_queue_directory, err,
+					  sizeof(err));
+	if (im->tls == NULL)
 		log_warn("imapd: %s; %s", err,
 			 must ? "TLS is required" : "STARTTLS is not offered");
-		return;
-	}
-	if (snprintf(path, sizeof(path), "%s/%s", param_queue_directory,
-		     IMAPD_TICKET_KEY_FILE) < (int)sizeof(path) &&
-	    tls_ctx_ticket_keys_load(im->tls, path, err, sizeof(err)) < 0)
-		log_warn("imapd: %s", err);
 }
 
 /* imapd_init - per-process state once configuration is loaded */

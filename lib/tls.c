@@ -916,3 +916,44 @@ out:
 	ERR_clear_error();
 	return rc;
 }
+
+/* tls_level_from_text - a *_tls_security_level value */
+int
+tls_level_from_text(const char *text, enum tls_level *level_r)
+{
+	if (text[0] == '\0' || strcmp(text, "none") == 0)
+		*level_r = TLS_LEVEL_NONE;
+	else if (strcmp(text, "may") == 0)
+		*level_r = TLS_LEVEL_MAY;
+	else if (strcmp(text, "encrypt") == 0)
+		*level_r = TLS_LEVEL_ENCRYPT;
+	else
+		return -1;
+	return 0;
+}
+
+/* tls_server_ctx_instance - a server context with the shared ticket key */
+struct tls_ctx *
+tls_server_ctx_instance(const char *cert_file, const char *key_file,
+			const char *queue_dir, char *err, size_t err_size)
+{
+	struct tls_ctx *ctx = tls_server_ctx_new(cert_file, key_file, err,
+						 err_size);
+	char path[PATH_MAX], why[TLS_ERROR_MAX + PATH_MAX];
+	int n;
+
+	if (ctx == NULL)
+		return NULL;
+	n = snprintf(path, sizeof(path), "%s/private/%s", queue_dir,
+		     TLS_TICKET_KEY_FILE);
+	if (n < 0 || (size_t)n >= sizeof(path))
+		log_warn("TLS session tickets: %s/private: path too long; "
+			 "sessions resume only with the process that made "
+			 "them",
+			 queue_dir);
+	else if (tls_ctx_ticket_keys_load(ctx, path, why, sizeof(why)) < 0)
+		log_warn("TLS session tickets: %s; sessions resume only with "
+			 "the process that made them",
+			 why);
+	return ctx;
+}

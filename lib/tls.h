@@ -115,6 +115,32 @@ int tls_ctx_ticket_keys_load(struct tls_ctx *ctx, const char *path, char *err,
 			     size_t err_size);
 
 /* tls_ctx_ref - one more reference on ctx. */
+/* The server TLS policy of smtpd, pop3d and imapd (*_tls_security_level). */
+enum tls_level {
+	TLS_LEVEL_NONE,		/* no STARTTLS/STLS */
+	TLS_LEVEL_MAY,		/* offered when a certificate is loaded */
+	TLS_LEVEL_ENCRYPT,	/* required */
+};
+
+/*
+ * tls_level_from_text - "" or "none", "may", "encrypt" into *level_r.
+ * Returns 0, or -1 for anything else (the caller names its parameter).
+ */
+int tls_level_from_text(const char *text, enum tls_level *level_r);
+
+/*
+ * tls_server_ctx_instance - tls_server_ctx_new for a daemon of the
+ * instance whose queue is queue_dir, with the session-ticket key every
+ * process shares (queue_dir/private/TLS_TICKET_KEY_FILE, loaded with
+ * tls_ctx_ticket_keys_load). A ticket key that cannot be loaded is a
+ * warning: sessions then resume only with the process that made them.
+ * Returns NULL with err when the certificate or key cannot be loaded.
+ */
+struct tls_ctx *tls_server_ctx_instance(const char *cert_file,
+					const char *key_file,
+					const char *queue_dir, char *err,
+					size_t err_size);
+
 void tls_ctx_ref(struct tls_ctx *ctx);
 
 /* tls_ctx_free - drop one reference (NULL is fine) and NULL *ctx. */

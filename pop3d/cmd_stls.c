@@ -31,15 +31,13 @@
 #include "pop3d/pop3d.h"
 
 /* pop3d_tls_level_parse - pop3d_tls_security_level to the enum */
-enum pop3d_tls_level
+enum tls_level
 pop3d_tls_level_parse(const char *value)
 {
-	if (value[0] == '\0' || strcmp(value, "none") == 0)
-		return POP3D_TLS_NONE;
-	if (strcmp(value, "may") == 0)
-		return POP3D_TLS_MAY;
-	if (strcmp(value, "encrypt") == 0)
-		return POP3D_TLS_ENCRYPT;
+	enum tls_level level;
+
+	if (tls_level_from_text(value, &level) == 0)
+		return level;
 	log_fatal_code(MR_EXIT_CONFIG,
 		       "pop3d_tls_security_level: unknown level \"%s\" "
 		       "(none, may or encrypt)",
@@ -51,14 +49,13 @@ void
 pop3d_tls_init(struct pop3d *pd)
 {
 	char err[TLS_ERROR_MAX + 2 * 4096];
-	char *keys;
 	bool must;
 
 	pd->tls_level = pop3d_tls_level_parse(param_pop3d_tls_security_level);
 	pd->tls_wrapper = param_pop3d_tls_wrappermode;
-	if (pd->tls_level == POP3D_TLS_NONE && !pd->tls_wrapper)
+	if (pd->tls_level == TLS_LEVEL_NONE && !pd->tls_wrapper)
 		return;
-	must = pd->tls_level == POP3D_TLS_ENCRYPT || pd->tls_wrapper;
+	must = pd->tls_level == TLS_LEVEL_ENCRYPT || pd->tls_wrapper;
 	if (param_pop3d_tls_cert_file[0] == '\0') {
 		if (must)
 			log_fatal_code(MR_EXIT_CONFIG,
@@ -66,9 +63,10 @@ pop3d_tls_init(struct pop3d *pd)
 				       "can't be enabled");
 		return;
 	}
-	pd->tls = tls_server_ctx_new(param_pop3d_tls_cert_file,
-				     param_pop3d_tls_key_file, err,
-				     sizeof(err));
+	pd->tls = tls_server_ctx_instance(param_pop3d_tls_cert_file,
+					  param_pop3d_tls_key_file,
+					  param_queue_directory, err,
+					  sizeof(err));
 	if (pd->tls == NULL) {
 		if (must)
 			log_fatal_code(MR_EXIT_CONFIG,
@@ -79,13 +77,6 @@ pop3d_tls_init(struct pop3d *pd)
 			 err);
 		return;
 	}
-	keys = mem_asprintf("%s/private/%s", param_queue_directory,
-			    TLS_TICKET_KEY_FILE);
-	if (tls_ctx_ticket_keys_load(pd->tls, keys, err, sizeof(err)) < 0)
-		log_warn("TLS session tickets: %s; sessions resume only with "
-			 "the process that made them",
-			 err);
-	mem_free(&keys);
 }
 
 /* pop3d_tls_deinit - drop the context */
@@ -99,7 +90,7 @@ pop3d_tls_deinit(struct pop3d *pd)
 bool
 pop3d_tls_is_offered(const struct pop3d_session *s)
 {
-	return s->pd->tls != NULL && s->pd->tls_level != POP3D_TLS_NONE &&
+	return s->pd->tls != NULL && s->pd->tls_level != TLS_LEVEL_NONE &&
 	       !stream_is_tls(&s->st) && s->state != POP3D_STATE_TRANSACTION;
 }
 
@@ -109,7 +100,7 @@ pop3d_plaintext_allowed(const struct pop3d_session *s)
 {
 	if (stream_is_tls(&s->st))
 		return true;
-	if (s->pd->tls_level == POP3D_TLS_ENCRYPT)
+	if (s->pd->tls_level == TLS_LEVEL_ENCRYPT)
 		return false;
 	/* Dovecot treats loopback as secure: nobody can listen there. */
 	return s->loopback || !param_disable_plaintext_auth;

@@ -80,12 +80,6 @@ enum pop3d_state {
 };
 
 /* pop3d_tls_security_level */
-enum pop3d_tls_level {
-	POP3D_TLS_NONE,		/* no STLS */
-	POP3D_TLS_MAY,		/* offer STLS */
-	POP3D_TLS_ENCRYPT,	/* no login without TLS, loopback included */
-};
-
 /* What the output generator is producing. */
 enum pop3d_gen {
 	POP3D_GEN_NONE,
@@ -167,7 +161,7 @@ struct pop3d {
 	struct workpool *mailbox_pool;
 	struct login_delay *delays;
 	struct tls_ctx *tls;		/* NULL: TLS not available */
-	enum pop3d_tls_level tls_level;
+	enum tls_level tls_level;
 	bool tls_wrapper;		/* pop3d_tls_wrappermode */
 };
 
@@ -196,7 +190,7 @@ void pop3d_bad_command(struct pop3d_session *s);
  * pop3d_tls_level_parse - a pop3d_tls_security_level value: none (or
  * empty), may or encrypt; anything else is fatal (MR_EXIT_CONFIG).
  */
-enum pop3d_tls_level pop3d_tls_level_parse(const char *value);
+enum tls_level pop3d_tls_level_parse(const char *value);
 /*
  * pop3d_tls_init - the process's TLS context from main.cf. Without a
  * certificate file TLS is off; one that cannot be loaded is a warning at

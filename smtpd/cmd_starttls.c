@@ -28,41 +28,30 @@
 #include "lib/params.h"
 #include "smtpd/smtpd.h"
 
-/* tls_level_parse - smtpd_tls_security_level to the enum */
-static enum smtpd_tls_level
-tls_level_parse(const char *value)
-{
-	if (value[0] == '\0' || strcmp(value, "none") == 0)
-		return SMTPD_TLS_NONE;
-	if (strcmp(value, "may") == 0)
-		return SMTPD_TLS_MAY;
-	if (strcmp(value, "encrypt") == 0)
-		return SMTPD_TLS_ENCRYPT;
-	log_fatal_code(MR_EXIT_CONFIG,
-		       "smtpd_tls_security_level: unknown level \"%s\" "
-		       "(none, may or encrypt)",
-		       log_safe_str(value));
-}
-
 /* smtpd_tls_init - the TLS context of this process, if TLS is wanted */
 void
 smtpd_tls_init(struct smtpd *sd)
 {
 	char err[TLS_ERROR_MAX + 2 * 4096];
-	char *keys;
 	bool must;
 
-	sd->tls_level = tls_level_parse(param_smtpd_tls_security_level);
+	if (tls_level_from_text(param_smtpd_tls_security_level,
+				&sd->tls_level) < 0)
+		log_fatal_code(MR_EXIT_CONFIG,
+			       "smtpd_tls_security_level: unknown level \"%s\" "
+			       "(none, may or encrypt)",
+			       log_safe_str(param_smtpd_tls_security_level));
 	sd->tls_wrapper = param_smtpd_tls_wrappermode;
-	if (sd->tls_level == SMTPD_TLS_NONE && !sd->tls_wrapper)
+	if (sd->tls_level == TLS_LEVEL_NONE && !sd->tls_wrapper)
 		return;
-	must = sd->tls_level == SMTPD_TLS_ENCRYPT || sd->tls_wrapper;
+	must = sd->tls_level == TLS_LEVEL_ENCRYPT || sd->tls_wrapper;
 	if (param_smtpd_tls_cert_file[0] == '\0')
 		snprintf(err, sizeof(err), "smtpd_tls_cert_file is not set");
 	else
-		sd->tls = tls_server_ctx_new(param_smtpd_tls_cert_file,
-					     param_smtpd_tls_key_file, err,
-					     sizeof(err));
+		sd->tls = tls_server_ctx_instance(param_smtpd_tls_cert_file,
+						  param_smtpd_tls_key_file,
+						  param_queue_directory, err,
+						  sizeof(err));
 	if (sd->tls == NULL) {
 		/* Postfix's words for the same situation. */
 		if (must)
@@ -74,13 +63,6 @@ smtpd_tls_init(struct smtpd *sd)
 			 err);
 		return;
 	}
-	keys = mem_asprintf("%s/private/%s", param_queue_directory,
-			    TLS_TICKET_KEY_FILE);
-	if (tls_ctx_ticket_keys_load(sd->tls, keys, err, sizeof(err)) < 0)
-		log_warn("TLS session tickets: %s; sessions resume only with "
-			 "the process that made them",
-			 err);
-	mem_free(&keys);
 }
 
 /* smtpd_tls_deinit - drop the context */
@@ -94,7 +76,7 @@ smtpd_tls_deinit(struct smtpd *sd)
 bool
 smtpd_tls_is_offered(const struct smtpd_session *s)
 {
-	return s->sd->tls != NULL && s->sd->tls_level != SMTPD_TLS_NONE &&
+	return s->sd->tls != NULL && s->sd->tls_level != TLS_LEVEL_NONE &&
 	       !s->is_local && !stream_is_tls(&s->st);
 }
 
@@ -102,7 +84,7 @@ smtpd_tls_is_offered(const struct smtpd_session *s)
 bool
 smtpd_tls_is_required(const struct smtpd_session *s)
 {
-	return s->sd->tls_level == SMTPD_TLS_ENCRYPT && !s->is_local &&
+	return s->sd->tls_level == TLS_LEVEL_ENCRYPT && !s->is_local &&
 	       !stream_is_tls(&s->st);
 }
 
@@ -118,7 +100,7 @@ cmd_starttls(struct smtpd_session *s, struct smtp_cmd *cmd)
 		smtpd_reply(s, "554 5.5.1 Error: TLS already active");
 		return;
 	}
-	if (s->is_local || (sd->tls_level == SMTPD_TLS_NONE)) {
+	if (s->is_local || (sd->tls_level == TLS_LEVEL_NONE)) {
 		smtpd_count(s, SMTPD_STAT_STARTTLS, false);
 		smtpd_reply(s, "502 5.5.1 Error: command not implemented");
 		return;

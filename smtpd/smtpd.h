@@ -71,12 +71,6 @@ enum smtpd_state {
 };
 
 /* smtpd_tls_security_level */
-enum smtpd_tls_level {
-	SMTPD_TLS_NONE,		/* no STARTTLS */
-	SMTPD_TLS_MAY,		/* offer STARTTLS */
-	SMTPD_TLS_ENCRYPT,	/* require it before anything else */
-};
-
 /* Where an AUTH exchange stands. */
 enum smtpd_auth_step {
 	SMTPD_AUTH_NONE,	/* no exchange: lines are commands */
@@ -177,7 +171,7 @@ struct smtpd {
 	char **sender_login_maps;	/* smtpd_sender_login_maps */
 	struct dict **sender_login_dicts;
 	struct tls_ctx *tls;		/* NULL: TLS not available */
-	enum smtpd_tls_level tls_level;
+	enum tls_level tls_level;
 	bool tls_wrapper;		/* smtpd_tls_wrappermode */
 	bool sasl_enabled;		/* smtpd_sasl_auth_enable */
 };

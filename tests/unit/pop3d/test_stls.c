@@ -75,10 +75,10 @@ test_level_parse(void **state)
 		const char *value;
 		int level;	/* -1: configuration error */
 	} rows[] = {
-		{ "", POP3D_TLS_NONE },
-		{ "none", POP3D_TLS_NONE },
-		{ "may", POP3D_TLS_MAY },
-		{ "encrypt", POP3D_TLS_ENCRYPT },
+		{ "", TLS_LEVEL_NONE },
+		{ "none", TLS_LEVEL_NONE },
+		{ "may", TLS_LEVEL_MAY },
+		{ "encrypt", TLS_LEVEL_ENCRYPT },
 		{ "MAY", -1 },
 		{ "verify", -1 },
 		{ "may ", -1 },
@@ -398,7 +398,7 @@ test_security_while_handshaking(void **state)
 		fail_msg("%s", err);
 	memset(&pd, 0, sizeof(pd));
 	pd.tls = ctx;
-	pd.tls_level = POP3D_TLS_MAY;
+	pd.tls_level = TLS_LEVEL_MAY;
 	memset(&s, 0, sizeof(s));
 	s.pd = &pd;
 	s.loopback = true;
