@@ -39,6 +39,7 @@
 #include "lib/io.h"
 #include "lib/log.h"
 #include "lib/mem.h"
+#include "lib/sockaddr.h"
 
 /* Octets asked of one recvmsg call. */
 #define IPC_CONN_READ_CHUNK 65536
@@ -602,12 +603,9 @@ ipc_call_connect(const char *socket_path, int timeout_ms,
 {
 	struct sockaddr_un sun;
 	struct timeval tv;
-	int fd, n;
+	int fd;
 
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	n = snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", socket_path);
-	if (n < 0 || (size_t)n >= sizeof(sun.sun_path)) {
+	if (sockaddr_un_set(&sun, socket_path) < 0) {
 		*error_r = "socket path too long";
 		return -1;
 	}

@@ -23,6 +23,7 @@
 #include "lib/mem.h"
 #include "lib/params.h"
 #include "lib/privs.h"
+#include "lib/sockaddr.h"
 #include "master/master.h"
 
 /* Backlog of every listener: connections queue here while daemons start. */
@@ -86,13 +87,10 @@ listen_unix(struct master *m, const char *path, bool is_private,
 	struct sockaddr_un sun;
 	int fd;
 
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(sun.sun_path)) {
+	if (sockaddr_un_set(&sun, path) < 0) {
 		*error_r = "socket path too long";
 		return -1;
 	}
-	memcpy(sun.sun_path, path, strlen(path) + 1);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		*error_r = strerror(errno);

@@ -22,7 +22,6 @@
  * byte from the socket belongs to the handshake.
  */
 #include <errno.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -33,6 +32,7 @@
 #include "lib/log.h"
 #include "lib/mem.h"
 #include "lib/params.h"
+#include "lib/sockaddr.h"
 #include "pop3d/pop3d.h"
 
 static void session_on_io(void *ctx, int fd, unsigned revents);
@@ -466,40 +466,6 @@ session_on_timeout(void *ctx)
 	session_free(s);
 }
 
-/* addr_text - numeric text of an address, v4-mapped shown as v4 */
-static void
-addr_text(const struct sockaddr_storage *ss, socklen_t len, char *out,
-	  size_t size)
-{
-	if (getnameinfo((const struct sockaddr *)ss, len, out, size, NULL, 0,
-			NI_NUMERICHOST) != 0) {
-		snprintf(out, size, "unknown");
-		return;
-	}
-	if (strncmp(out, "::ffff:", 7) == 0 && strchr(out + 7, '.') != NULL)
-		memmove(out, out + 7, strlen(out + 7) + 1);
-}
-
-/* addr_is_loopback - 127.0.0.0/8, ::1 or a v4-mapped 127.x */
-static bool
-addr_is_loopback(const struct sockaddr_storage *ss)
-{
-	if (ss->ss_family == AF_INET) {
-		const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
-
-		return (ntohl(a->sin_addr.s_addr) >> 24) == 127;
-	}
-	if (ss->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ss;
-		const uint8_t *b = a->sin6_addr.s6_addr;
-
-		if (IN6_IS_ADDR_LOOPBACK(&a->sin6_addr))
-			return true;
-		return IN6_IS_ADDR_V4MAPPED(&a->sin6_addr) && b[12] == 127;
-	}
-	return false;
-}
-
 /* session_identify - client and local address, loopback or not */
 static void
 session_identify(struct pop3d_session *s)
@@ -510,12 +476,12 @@ session_identify(struct pop3d_session *s)
 	snprintf(s->addr, sizeof(s->addr), "unknown");
 	snprintf(s->local_addr, sizeof(s->local_addr), "unknown");
 	if (getpeername(s->fd, (struct sockaddr *)&ss, &len) == 0) {
-		addr_text(&ss, len, s->addr, sizeof(s->addr));
-		s->loopback = addr_is_loopback(&ss);
+		sockaddr_text(&ss, len, s->addr, sizeof(s->addr));
+		s->loopback = sockaddr_is_loopback(&ss);
 	}
 	len = sizeof(ss);
 	if (getsockname(s->fd, (struct sockaddr *)&ss, &len) == 0)
-		addr_text(&ss, len, s->local_addr, sizeof(s->local_addr));
+		sockaddr_text(&ss, len, s->local_addr, sizeof(s->local_addr));
 }
 
 /* pop3d_session_accept - a new client */

@@ -21,7 +21,6 @@
  * plaintext: the next byte from the socket belongs to the handshake.
  */
 #include <errno.h>
-#include <netdb.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -32,6 +31,7 @@
 #include "lib/log.h"
 #include "lib/mem.h"
 #include "lib/params.h"
+#include "lib/sockaddr.h"
 #include "smtpd/smtpd.h"
 
 static void session_process(struct smtpd_session *s);
@@ -520,14 +520,8 @@ session_identify(struct smtpd_session *s)
 		}
 		return;
 	}
-	if (getnameinfo((struct sockaddr *)&ss, sslen, s->client_addr,
-			sizeof(s->client_addr), NULL, 0, NI_NUMERICHOST) != 0)
-		snprintf(s->client_addr, sizeof(s->client_addr), "unknown");
 	/* A v4 client on a dual-stack socket is logged as v4. */
-	if (strncmp(s->client_addr, "::ffff:", 7) == 0 &&
-	    strchr(s->client_addr + 7, '.') != NULL)
-		memmove(s->client_addr, s->client_addr + 7,
-			strlen(s->client_addr + 7) + 1);
+	sockaddr_text(&ss, sslen, s->client_addr, sizeof(s->client_addr));
 	s->may_relay = cidr_list_match(&s->sd->mynetworks,
 				       (struct sockaddr *)&ss);
 }

@@ -31,6 +31,7 @@
 #include "lib/buf.h"
 #include "lib/io.h"
 #include "lib/log.h"
+#include "lib/sockaddr.h"
 #include "tools/sendmail.h"
 
 /* RFC 5321 4.5.3.1.5: a reply line is at most 512 octets; be lenient. */
@@ -85,13 +86,10 @@ smtp_connect(const char *path, int *fd_r, const char **error_r)
 	struct sockaddr_un sun;
 	int fd;
 
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(sun.sun_path)) {
+	if (sockaddr_un_set(&sun, path) < 0) {
 		*error_r = "socket path too long";
 		return -1;
 	}
-	memcpy(sun.sun_path, path, strlen(path) + 1);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		*error_r = strerror(errno);
