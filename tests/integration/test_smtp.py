@@ -168,6 +168,53 @@ class RelayhostTest(SmtpBase):
         msg = email.message_from_bytes(dump, policy=email.policy.default)
         self.assertIn("\u00e9t\u00e9 = summer", msg.get_content())
 
+    def test_dsn_parameters_passed_on(self):
+        port = peers.free_port()
+        sink = self.peer(peers.Sink("127.0.0.1", port, dump=True))
+        self.relay_to(port)
+        self.mr.start()
+        with smtplib.SMTP("127.0.0.1", self.mr.port("smtp"), timeout=30) as s:
+            s.ehlo()
+            s.sendmail("alice@localhost", ["bob@remote.example"],
+                       b"Subject: dsn\r\n\r\nx\r\n",
+                       mail_options=["RET=HDRS", "ENVID=env+2Bid"],
+                       rcpt_options=["NOTIFY=SUCCESS,DELAY",
+                                     "ORCPT=rfc822;Bob@remote.example"])
+        sink.wait_messages(1)
+        head = sink.dumps()[0].partition(b"\n\n")[0]
+        self.assertIn(b"X-Mail-Args: <alice@localhost> RET=HDRS "
+                      b"ENVID=env+2Bid\n", head)
+        self.assertIn(b"X-Rcpt-Args: <bob@remote.example> "
+                      b"NOTIFY=SUCCESS,DELAY ORCPT=rfc822;Bob@remote.example",
+                      head)
+
+    def test_helo_when_ehlo_is_refused(self):
+        port = peers.free_port()
+        sink = self.peer(peers.Sink("127.0.0.1", port, "-e", dump=True))
+        self.relay_to(port)
+        self.mr.start()
+        self.send(["bob@remote.example"])
+        sink.wait_messages(1)
+        dump = sink.dumps()[0]
+        self.assertIn(b"X-Client-Proto: SMTP\n", dump)
+        self.assertIn(b"X-Mail-Args: <alice@localhost>\n", dump)
+
+    def test_smtputf8_required_but_not_offered_bounces(self):
+        other = mrtest.Instance()
+        self.addCleanup(other.cleanup)
+        other.configure(mynetworks="127.0.0.0/8", smtputf8_enable="no")
+        other.start()
+        self.relay_to(other.port("smtp"))
+        self.mr.start()
+        with smtplib.SMTP("127.0.0.1", self.mr.port("smtp"), timeout=30) as s:
+            s.ehlo()
+            s.sendmail("alice@localhost", ["j\u00f6rg@remote.example"],
+                       b"Subject: utf8\r\n\r\nx\r\n",
+                       mail_options=["SMTPUTF8"])
+        dsn = self.wait_bounce("remote.example")
+        self.assertIn("5.6.7", dsn.as_string())
+        self.mr.wait_log("SMTPUTF8 is required, but was not offered")
+
     def test_5xx_bounces_to_sender(self):
         port = peers.free_port()
         self.peer(peers.Sink("127.0.0.1", port, "-f", "RCPT"))
