@@ -86,7 +86,8 @@ class Sink:
             self.dump_dir = tempfile.mkdtemp(prefix="mrsink-")
             os.chmod(self.dump_dir, 0o777)
             args += ["-d", os.path.join(self.dump_dir, "%H%M%S.")]
-        args += list(options) + ["%s:%d" % (host, port), "100"]
+        where = ("[%s]:%d" if ":" in host else "%s:%d") % (host, port)
+        args += list(options) + [where, "100"]
         self.proc = subprocess.Popen(args, stdout=self.out,
                                      stderr=subprocess.STDOUT)
         wait_listen(host, port)

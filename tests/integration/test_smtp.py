@@ -334,6 +334,19 @@ class DnsTest(SmtpBase):
         sink.wait_messages(1)
         self.mr.wait_log("relay=plain.test[127.0.0.3]")
 
+    def test_ipv6_mx_host(self):
+        sink = self.peer(peers.Sink("::1", self.port))
+        dns = self.peer(peers.Dnsmasq([
+            "host-record=mx.six.test,::1",
+            "mx-host=six.test,mx.six.test,10",
+        ]))
+        self.mr.configure(smtp_dns_servers=dns.servers)
+        self.mr.start()
+        self.send(["bob@six.test"])
+        sink.wait_messages(1)
+        self.mr.wait_log("to=<bob@six.test>, relay=mx.six.test[::1]:%d"
+                         % self.port)
+
     def test_cname_mx_target(self):
         sink = self.peer(peers.Sink("127.0.0.3", self.port))
         self.mr.start()
