@@ -42,30 +42,10 @@
 #include "lib/params.h"
 #include "lib/sasl_plain.h"
 #include "lib/sockaddr.h"
+#include "lib/str.h"
 
 /* Longest line outside the parser: an AUTHENTICATE response, "DONE". */
 #define IMAPD_RAW_LINE_MAX (SASL_PLAIN_B64_MAX + 2)
-
-/* line_format - format into line (CR LF added), cut when too long */
-static size_t __attribute__((format(printf, 4, 0)))
-line_format(char *line, size_t size, const char *prefix, const char *fmt,
-	    va_list ap)
-{
-	size_t n = 0;
-	int r;
-
-	if (prefix != NULL) {
-		r = snprintf(line, size - 2, "%s", prefix);
-		n = r < 0 ? 0 : (size_t)r >= size - 2 ? size - 3 : (size_t)r;
-	}
-	r = vsnprintf(line + n, size - 2 - n, fmt, ap);
-	if (r < 0)
-		log_panic("imapd: bad format");
-	n += (size_t)r >= size - 2 - n ? size - 3 - n : (size_t)r;
-	line[n++] = '\r';
-	line[n++] = '\n';
-	return n;
-}
 
 /* imapd_printf - append a formatted line (CR LF added) */
 void
@@ -76,7 +56,7 @@ imapd_printf(struct imapd_session *s, const char *fmt, ...)
 	size_t n;
 
 	va_start(ap, fmt);
-	n = line_format(line, sizeof(line), NULL, fmt, ap);
+	n = str_vline(line, sizeof(line), NULL, fmt, ap);
 	va_end(ap);
 	/* Lines are written below the high-water mark, far under the
 	 * maximum: passing it would be our bug. */
@@ -92,7 +72,7 @@ imapd_untagged(struct imapd_session *s, const char *fmt, ...)
 	size_t n;
 
 	va_start(ap, fmt);
-	n = line_format(line, sizeof(line), "* ", fmt, ap);
+	n = str_vline(line, sizeof(line), "* ", fmt, ap);
 	va_end(ap);
 	buf_append(&s->out, line, n);
 }
@@ -124,7 +104,7 @@ imapd_tagged(struct imapd_session *s, const char *status, const char *fmt,
 
 	snprintf(prefix, sizeof(prefix), "%s %s ", s->tag, status);
 	va_start(ap, fmt);
-	n = line_format(line, sizeof(line), prefix, fmt, ap);
+	n = str_vline(line, sizeof(line), prefix, fmt, ap);
 	va_end(ap);
 	buf_append(&s->out, line, n);
 	if (strcmp(status, "OK") != 0)
@@ -144,7 +124,7 @@ imapd_finish(struct imapd_session *s, const char *status, const char *fmt,
 
 	snprintf(prefix, sizeof(prefix), "%s %s ", s->tag, status);
 	va_start(ap, fmt);
-	n = line_format(line, sizeof(line), prefix, fmt, ap);
+	n = str_vline(line, sizeof(line), prefix, fmt, ap);
 	va_end(ap);
 	mem_free(&s->final);
 	s->final = mem_strndup(line, n);

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "lib/log.h"
 #include "lib/mem.h"
 
 /* str_from_bytes - validated copy of external bytes */
@@ -147,4 +148,25 @@ str_hex_value(uint8_t c)
 	if (c >= 'a' && c <= 'f')
 		return c - 'a' + 10;
 	return -1;
+}
+
+/* str_vline - prefix and formatted text, cut to fit, CR LF added */
+size_t
+str_vline(char *line, size_t size, const char *prefix, const char *fmt,
+	  va_list ap)
+{
+	size_t n = 0;
+	int r;
+
+	if (prefix != NULL) {
+		r = snprintf(line, size - 2, "%s", prefix);
+		n = r < 0 ? 0 : (size_t)r >= size - 2 ? size - 3 : (size_t)r;
+	}
+	r = vsnprintf(line + n, size - 2 - n, fmt, ap);
+	if (r < 0)
+		log_panic("str_vline: bad format");
+	n += (size_t)r >= size - 2 - n ? size - 3 - n : (size_t)r;
+	line[n++] = '\r';
+	line[n++] = '\n';
+	return n;
 }

@@ -8,6 +8,7 @@
 #ifndef MR_STR_H
 #define MR_STR_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -36,6 +37,17 @@ char *str_trim(char *s);
  */
 bool str_format(char *out, size_t size, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/*
+ * str_vline - a protocol line into line (size >= 4 octets): prefix (NULL:
+ * none), then the formatted text, cut so that the CR LF added after it
+ * fits with room for a NUL. Returns the octets written, CR LF included.
+ * Lines made of peers' words (a reply echoing a command) are cut, never
+ * overflowed.
+ */
+size_t str_vline(char *line, size_t size, const char *prefix,
+		 const char *fmt, va_list ap)
+	__attribute__((format(printf, 4, 0)));
 
 /* str_hex_value - the value of a hex digit of either case, or -1. */
 int str_hex_value(uint8_t c);

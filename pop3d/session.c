@@ -33,6 +33,7 @@
 #include "lib/mem.h"
 #include "lib/params.h"
 #include "lib/sockaddr.h"
+#include "lib/str.h"
 #include "pop3d/pop3d.h"
 
 static void session_on_io(void *ctx, int fd, unsigned revents);
@@ -43,20 +44,14 @@ pop3d_reply(struct pop3d_session *s, const char *fmt, ...)
 {
 	char line[POP3D_REPLY_MAX];
 	va_list ap;
-	int n;
+	size_t n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(line, sizeof(line) - 2, fmt, ap);
+	n = str_vline(line, sizeof(line), NULL, fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		log_panic("pop3d_reply: bad format");
-	if ((size_t)n > sizeof(line) - 3)
-		n = (int)sizeof(line) - 3;
-	line[n++] = '\r';
-	line[n++] = '\n';
 	/* Commands run only below the high-water mark, far below the
 	 * maximum: hitting it would be our bug. */
-	buf_append(&s->out, line, (size_t)n);
+	buf_append(&s->out, line, n);
 }
 
 /* pop3d_session_close_after_reply - finish once the output is flushed */

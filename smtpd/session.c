@@ -32,6 +32,7 @@
 #include "lib/mem.h"
 #include "lib/params.h"
 #include "lib/sockaddr.h"
+#include "lib/str.h"
 #include "smtpd/smtpd.h"
 
 static void session_process(struct smtpd_session *s);
@@ -44,20 +45,14 @@ smtpd_reply(struct smtpd_session *s, const char *fmt, ...)
 {
 	char line[SMTPD_HEADER_MAX];
 	va_list ap;
-	int n;
+	size_t n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(line, sizeof(line) - 2, fmt, ap);
+	n = str_vline(line, sizeof(line), NULL, fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		log_panic("smtpd_reply: bad format");
-	if ((size_t)n > sizeof(line) - 3)
-		n = (int)sizeof(line) - 3;
-	line[n++] = '\r';
-	line[n++] = '\n';
 	/* The high-water check before each command keeps this far below
 	 * the maximum; hitting it would be our bug. */
-	buf_append(&s->out, line, (size_t)n);
+	buf_append(&s->out, line, n);
 }
 
 /* smtpd_session_close_after_reply - finish the session once flushed */
