@@ -162,7 +162,8 @@ class ImapTest(unittest.TestCase):
         for sub in ("new", "cur"):
             d = os.path.join(maildir, folder, sub)
             if os.path.isdir(d):
-                out += [os.path.join(d, n) for n in sorted(os.listdir(d))]
+                out += sorted((os.path.join(d, n) for n in os.listdir(d)),
+                              key=mrtest.maildir_arrival)
         return out
 
     def deliver(self, user, maildir, bodies):

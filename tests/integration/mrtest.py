@@ -10,6 +10,7 @@ instance's asan/ directory; a test fails when any report appears there.
 """
 import os
 import pwd
+import re
 import shutil
 import signal
 import socket
@@ -318,6 +319,17 @@ class InstanceTest(unittest.TestCase):
     def setUp(self):
         self.mr = Instance(drop_services=self.DROP_SERVICES)
         self.addCleanup(self.mr.cleanup)
+
+
+def maildir_arrival(path):
+    """Sort key of a Maildir file: (seconds, microseconds) of its name.
+
+    The microseconds are not zero-padded, so the names do not sort as
+    text."""
+    m = re.match(r"(\d+)\.M(\d+)", os.path.basename(path))
+    if m is None:
+        return (float("inf"), 0, path)
+    return (int(m.group(1)), int(m.group(2)), path)
 
 
 def current_user():

@@ -12,6 +12,7 @@ import os
 import re
 import time
 
+import mrtest
 from imapclient import ImapTest, crlf
 
 CAPS = (b"IMAP4rev1 SASL-IR LITERAL+ ID ENABLE IDLE NAMESPACE UNSELECT "
@@ -383,9 +384,7 @@ class ImapdTest(ImapTest):
                           b"t7 OK Store completed."])
         # Flags live in the file names (docs/mailstore.md).
         # In arrival order: the name's seconds, then its microseconds.
-        names = sorted((os.path.basename(p) for p in self.files(md)),
-                       key=lambda n: tuple(int(x) for x in re.match(
-                           r"(\d+)\.M(\d+)", n).groups()))
+        names = sorted(self.files(md), key=mrtest.maildir_arrival)
         self.assertTrue(names[1].endswith(":2,S"), names)
         self.assertTrue(names[2].endswith(":2,ab"), names)
         self.assertEqual(c.cmd(b"SEARCH SEEN"),

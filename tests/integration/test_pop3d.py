@@ -40,12 +40,6 @@ def network_form(data):
                     for ln in lines) + b".\r\n"
 
 
-def arrival(path):
-    """Sort key of a delivered file: (seconds, microseconds) of its name."""
-    m = re.match(r"(\d+)\.M(\d+)", os.path.basename(path))
-    return (int(m.group(1)), int(m.group(2)))
-
-
 def vsize(data):
     """Octets with CR LF line ends (what LIST reports)."""
     return len(re.sub(rb"(?<!\r)\n", b"\r\n", data))
@@ -79,7 +73,8 @@ class Pop3Test(unittest.TestCase):
         out = []
         for sub in ("new", "cur"):
             d = os.path.join(maildir, sub)
-            out += [os.path.join(d, n) for n in sorted(os.listdir(d))]
+            out += sorted((os.path.join(d, n) for n in os.listdir(d)),
+                          key=mrtest.maildir_arrival)
         return out
 
     def deliver(self, user, maildir, bodies):
@@ -94,7 +89,7 @@ class Pop3Test(unittest.TestCase):
                         before + len(bodies), 60, "delivery")
         # Arrival order: the name's seconds, then its microseconds.
         return sorted(set(self.files(maildir)) - set(old),
-                      key=arrival)
+                      key=mrtest.maildir_arrival)
 
     def read(self, path):
         with open(path, "rb") as f:
