@@ -6,12 +6,13 @@
  * mailstore_folder_open/free      - a folder and its directories
  * mailstore_sync                  - UID list + readdir -> messages
  * mailstore_uidvalidity/uidnext/count/msg/find_uid
- * mailstore_msg_open/set_flags/expunge/link - one message's file
  * mailstore_folder_fd/name        - for lib/mailstore_add.c and imapd
  * mailstore_keyword_name/index    - keyword letters of a folder
  * mailstore_file_reads            - test seam
  * mailstore_root_fd, mailstore_open_subdir, mailstore_fail - shared with
  *                                   lib/mailstore_folder.c (folder tree)
+ * mailstore_folder_fail, mailstore_msg_set_file - shared with
+ *                                   lib/mailstore_msg.c (message files)
  *
  * Ownership: a struct mailstore owns its root descriptor and error buffer;
  * a folder owns its descriptors, messages and names; mailstore_msg
@@ -123,6 +124,21 @@ mailstore_fail(struct mailstore *ms, const char **error_r, const char *fmt,
 	vsnprintf(ms->error, MAILSTORE_ERROR_MAX, fmt, ap);
 	va_end(ap);
 	*error_r = ms->error;
+	return -1;
+}
+
+/* mailstore_folder_fail - an error in f's buffer (for the mailstore_*
+ * modules) */
+int
+mailstore_folder_fail(struct mailstore_folder *f, const char **error_r,
+		      const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(f->error, MAILSTORE_ERROR_MAX, fmt, ap);
+	va_end(ap);
+	*error_r = f->error;
 	return -1;
 }
 
@@ -747,9 +763,9 @@ base_index_find(const struct base_index *ix,
 	return -1;
 }
 
-/* msg_set_file - message m's file is now name in new/ or cur/ */
-static void
-msg_set_file(struct mailstore_msg *m, const char *name,
+/* mailstore_msg_set_file - message m's file is now name in new/ or cur/ */
+void
+mailstore_msg_set_file(struct mailstore_msg *m, const char *name,
 	     const struct mailstore_name *mn, bool in_new)
 {
 	if (m->filename == NULL || strcmp(m->filename, name) != 0) {
@@ -818,7 +834,7 @@ scan_dir(struct scan *sc, bool in_new, const char **error_r)
 			    (sc->seen[idx] == 1 && in_new))
 				continue;
 			sc->seen[idx] = in_new ? 1 : 2;
-			msg_set_file(&f->msgs[idx], de->d_name, &mn, in_new);
+			mailstore_msg_set_file(&f->msgs[idx], de->d_name, &mn, in_new);
 			continue;
 		}
 		if (!sc->collect)
@@ -1275,208 +1291,6 @@ unsigned long
 mailstore_dir_scans(const struct mailstore_folder *f)
 {
 	return f->dir_scans;
-}
-
-/*
- * msg_relocate - find message m's file again after another session renamed
- * it. Returns 1 when found (filename updated), 0 when gone, -1 on error.
- */
-static int
-msg_relocate(struct mailstore_folder *f, struct mailstore_msg *m,
-	     const char **error_r)
-{
-	int pass;
-
-	for (pass = 0; pass < 2; pass++) {
-		bool in_new = pass == 1;
-		int fd = fcntl(in_new ? f->new_fd : f->cur_fd,
-			       F_DUPFD_CLOEXEC, 0);
-		size_t blen = strlen(m->base);
-		struct dirent *de;
-		DIR *d;
-
-		if (fd < 0 || lseek(fd, 0, SEEK_SET) < 0 ||
-		    (d = fdopendir(fd)) == NULL) {
-			int saved = errno;
-
-			if (fd >= 0)
-				close(fd);
-			return store_fail(f->error, error_r,
-					  "readdir of %s: %s", f->name,
-					  strerror(saved));
-		}
-		while ((de = readdir(d)) != NULL) {
-			struct mailstore_name mn;
-
-			if (strncmp(de->d_name, m->base, blen) != 0 ||
-			    mailstore_name_parse(de->d_name,
-						 strlen(de->d_name),
-						 &mn) < 0 ||
-			    mn.base_len != blen)
-				continue;
-			msg_set_file(m, de->d_name, &mn, in_new);
-			closedir(d);
-			return 1;
-		}
-		closedir(d);
-	}
-	return 0;
-}
-
-/* mailstore_msg_open - open message i's file */
-int
-mailstore_msg_open(struct mailstore_folder *f, size_t i, int *fd_r,
-		   const char **error_r)
-{
-	struct mailstore_msg *m = mailstore_msg(f, i);
-	int attempt;
-
-	if (m->expunged)
-		return 0;
-	for (attempt = 0; attempt < 2; attempt++) {
-		struct stat st;
-		int rc, fd = openat(m->in_new ? f->new_fd : f->cur_fd,
-				    m->filename,
-				    O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
-					    O_CLOEXEC | O_NOCTTY);
-
-		if (fd >= 0) {
-			if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-				close(fd);
-				return store_fail(f->error, error_r,
-						  "%s: not a regular file",
-						  m->filename);
-			}
-			*fd_r = fd;
-			return 1;
-		}
-		if (errno != ENOENT)
-			return store_fail(f->error, error_r, "open %s: %s",
-					  m->filename, strerror(errno));
-		if (attempt > 0 || (rc = msg_relocate(f, m, error_r)) == 0)
-			break;
-		if (rc < 0)
-			return -1;
-	}
-	m->expunged = true;
-	return 0;
-}
-
-/* mailstore_msg_set_flags - rename to cur/BASE:2,FLAGS */
-int
-mailstore_msg_set_flags(struct mailstore_folder *f, size_t i, uint32_t flags,
-			uint32_t keywords, const char **error_r)
-{
-	struct mailstore_msg *m = mailstore_msg(f, i);
-	char name[MAILSTORE_FILENAME_MAX + 1], letters[64];
-	int attempt, n;
-
-	if (m->expunged)
-		return 0;
-	flags &= MAILSTORE_LETTERS_MASK;
-	keywords &= MAILSTORE_LETTERS_MASK;
-	mailstore_name_flags_format(flags, keywords, letters, sizeof(letters));
-	n = snprintf(name, sizeof(name), "%s" MAILSTORE_INFO_PREFIX "%s",
-		     m->base, letters);
-	if (n < 0 || (size_t)n >= sizeof(name))
-		return store_fail(f->error, error_r,
-				  "%s: file name too long for its flags",
-				  m->base);
-	for (attempt = 0; attempt < 2; attempt++) {
-		int rc;
-
-		if (!m->in_new && strcmp(m->filename, name) == 0)
-			return 1;
-		if (renameat(m->in_new ? f->new_fd : f->cur_fd, m->filename,
-			     f->cur_fd, name) == 0) {
-			mem_free(&m->filename);
-			m->filename = mem_strdup(name);
-			m->in_new = false;
-			m->flags = flags;
-			m->keywords = keywords;
-			return 1;
-		}
-		if (errno != ENOENT)
-			return store_fail(f->error, error_r,
-					  "rename %s: %s", m->filename,
-					  strerror(errno));
-		if (attempt > 0 || (rc = msg_relocate(f, m, error_r)) == 0)
-			break;
-		if (rc < 0)
-			return -1;
-	}
-	m->expunged = true;
-	return 0;
-}
-
-/* mailstore_msg_expunge - unlink message i */
-int
-mailstore_msg_expunge(struct mailstore_folder *f, size_t i,
-		      const char **error_r)
-{
-	struct mailstore_msg *m = mailstore_msg(f, i);
-	int attempt;
-
-	if (m->expunged)
-		return 0;
-	for (attempt = 0; attempt < 2; attempt++) {
-		int rc;
-
-		if (unlinkat(m->in_new ? f->new_fd : f->cur_fd, m->filename,
-			     0) == 0) {
-			m->expunged = true;
-			return 1;
-		}
-		if (errno != ENOENT)
-			return store_fail(f->error, error_r,
-					  "unlink %s: %s", m->filename,
-					  strerror(errno));
-		if (attempt > 0 || (rc = msg_relocate(f, m, error_r)) == 0)
-			break;
-		if (rc < 0)
-			return -1;
-	}
-	m->expunged = true;
-	return 0;
-}
-
-/* mailstore_msg_link - link or move message i's file to dst_dir/dst_name */
-int
-mailstore_msg_link(struct mailstore_folder *f, size_t i, int dst_dir,
-		   const char *dst_name, bool move, const char **error_r)
-{
-	struct mailstore_msg *m = mailstore_msg(f, i);
-	int attempt, rc, saved;
-
-	if (m->expunged)
-		return 0;
-	for (attempt = 0; attempt < 2; attempt++) {
-		int src_dir = m->in_new ? f->new_fd : f->cur_fd;
-
-		/* Never replace a file: a clash is an error, not a loss. */
-		rc = move ? renameat2(src_dir, m->filename, dst_dir, dst_name,
-				      RENAME_NOREPLACE)
-			  : linkat(src_dir, m->filename, dst_dir, dst_name, 0);
-		if (rc == 0) {
-			if (move)
-				m->expunged = true;
-			return 1;
-		}
-		if (errno != ENOENT) {
-			saved = errno;
-			store_fail(f->error, error_r, "%s %s: %s",
-				   move ? "rename" : "link", m->filename,
-				   strerror(saved));
-			errno = saved;
-			return -1;
-		}
-		if (attempt > 0 || (rc = msg_relocate(f, m, error_r)) == 0)
-			break;
-		if (rc < 0)
-			return -1;
-	}
-	m->expunged = true;
-	return 0;
 }
 
 /* mailstore_folder_fd - the folder's directory, new/ or cur/ descriptor */

@@ -151,6 +151,8 @@ struct mailstore_msg *mailstore_msg(struct mailstore_folder *f, size_t i);
  */
 long mailstore_find_uid(const struct mailstore_folder *f, uint32_t uid);
 
+/* lib/mailstore_msg.c: one message's file. */
+
 /*
  * mailstore_msg_open - open message i for reading (O_NOFOLLOW, a regular
  * file). When another session renamed it (flags) it is looked up again.
@@ -282,6 +284,22 @@ int mailstore_open_subdir(int dirfd, const char *name, bool create);
  */
 int mailstore_fail(struct mailstore *ms, const char **error_r,
 		   const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/*
+ * mailstore_folder_fail - format an error into f's buffer, point *error_r
+ * at it and return -1. For the mailstore_* modules.
+ */
+int mailstore_folder_fail(struct mailstore_folder *f, const char **error_r,
+			  const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/*
+ * mailstore_msg_set_file - record that message m's file is now name, in
+ * new/ (in_new) or cur/, with the flags mn parsed from it. For the
+ * mailstore_* modules.
+ */
+void mailstore_msg_set_file(struct mailstore_msg *m, const char *name,
+			    const struct mailstore_name *mn, bool in_new);
 
 /*
  * mailstore_file_reads - how many message files this folder handle has
