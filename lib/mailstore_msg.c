@@ -80,149 +80,38 @@ msg_relocate(struct mailstore_folder *f, struct mailstore_msg *m,
 	return 0;
 }
 
-/* mailstore_msg_open - open message i's file */
-int
-mailstore_msg_open(struct mailstore_folder *f, size_t i, int *fd_r,
-                   const char **error_r)
+/*
+ * One operation on message m's file, which is in directory dir. Returns 0
+ * when done, -1 with errno set (ENOENT: the name is gone), or -2 after
+ * mailstore_folder_fail.
+ */
+typedef int msg_op_fn(struct mailstore_folder *f, struct mailstore_msg *m,
+                      int dir, void *ctx, const char **error_r);
+
+/*
+ * msg_apply - run op on message i's file; when its name is gone, find the
+ * file again and try once more. Returns 1 when done, 0 when the message
+ * is gone (now marked expunged), -1 with *error_r (errno kept).
+ */
+static int
+msg_apply(struct mailstore_folder *f, size_t i, const char *what, msg_op_fn *op,
+          void *ctx, const char **error_r)
 {
 	struct mailstore_msg *m = mailstore_msg(f, i);
-	int attempt;
+	int attempt, rc;
 
 	if (m->expunged)
 		return 0;
 	for (attempt = 0; attempt < 2; attempt++) {
-		struct stat st;
-		int rc, fd = openat(msg_dir(f, m), m->filename,
-		                    O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
-		                        O_CLOEXEC | O_NOCTTY);
-
-		if (fd >= 0) {
-			if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-				close(fd);
-				return mailstore_folder_fail(
-				    f, error_r, "%s: not a regular file",
-				    m->filename);
-			}
-			*fd_r = fd;
+		rc = op(f, m, msg_dir(f, m), ctx, error_r);
+		if (rc == 0)
 			return 1;
-		}
-		if (errno != ENOENT)
-			return mailstore_folder_fail(f, error_r, "open %s: %s",
-			                             m->filename,
-			                             strerror(errno));
-		if (attempt > 0 || (rc = msg_relocate(f, m, error_r)) == 0)
-			break;
-		if (rc < 0)
+		if (rc == -2)
 			return -1;
-	}
-	m->expunged = true;
-	return 0;
-}
-
-/* mailstore_msg_set_flags - rename to cur/BASE:2,FLAGS */
-int
-mailstore_msg_set_flags(struct mailstore_folder *f, size_t i, uint32_t flags,
-                        uint32_t keywords, const char **error_r)
-{
-	struct mailstore_msg *m = mailstore_msg(f, i);
-	char name[MAILSTORE_FILENAME_MAX + 1], letters[64];
-	int attempt, n;
-
-	if (m->expunged)
-		return 0;
-	flags &= MAILSTORE_LETTERS_MASK;
-	keywords &= MAILSTORE_LETTERS_MASK;
-	mailstore_name_flags_format(flags, keywords, letters, sizeof(letters));
-	n = snprintf(name, sizeof(name), "%s" MAILSTORE_INFO_PREFIX "%s",
-	             m->base, letters);
-	if (n < 0 || (size_t)n >= sizeof(name))
-		return mailstore_folder_fail(
-		    f, error_r, "%s: file name too long for its flags",
-		    m->base);
-	for (attempt = 0; attempt < 2; attempt++) {
-		int rc;
-
-		if (!m->in_new && strcmp(m->filename, name) == 0)
-			return 1;
-		if (renameat(msg_dir(f, m), m->filename,
-		             mailstore_folder_fd(f, MAILSTORE_SUBDIR_CUR),
-		             name) == 0) {
-			mem_free(&m->filename);
-			m->filename = mem_strdup(name);
-			m->in_new = false;
-			m->flags = flags;
-			m->keywords = keywords;
-			return 1;
-		}
-		if (errno != ENOENT)
-			return mailstore_folder_fail(
-			    f, error_r, "rename %s: %s", m->filename,
-			    strerror(errno));
-		if (attempt > 0 || (rc = msg_relocate(f, m, error_r)) == 0)
-			break;
-		if (rc < 0)
-			return -1;
-	}
-	m->expunged = true;
-	return 0;
-}
-
-/* mailstore_msg_expunge - unlink message i */
-int
-mailstore_msg_expunge(struct mailstore_folder *f, size_t i,
-                      const char **error_r)
-{
-	struct mailstore_msg *m = mailstore_msg(f, i);
-	int attempt;
-
-	if (m->expunged)
-		return 0;
-	for (attempt = 0; attempt < 2; attempt++) {
-		int rc;
-
-		if (unlinkat(msg_dir(f, m), m->filename, 0) == 0) {
-			m->expunged = true;
-			return 1;
-		}
-		if (errno != ENOENT)
-			return mailstore_folder_fail(
-			    f, error_r, "unlink %s: %s", m->filename,
-			    strerror(errno));
-		if (attempt > 0 || (rc = msg_relocate(f, m, error_r)) == 0)
-			break;
-		if (rc < 0)
-			return -1;
-	}
-	m->expunged = true;
-	return 0;
-}
-
-/* mailstore_msg_link - link or move message i's file to dst_dir/dst_name */
-int
-mailstore_msg_link(struct mailstore_folder *f, size_t i, int dst_dir,
-                   const char *dst_name, bool move, const char **error_r)
-{
-	struct mailstore_msg *m = mailstore_msg(f, i);
-	int attempt, rc, saved;
-
-	if (m->expunged)
-		return 0;
-	for (attempt = 0; attempt < 2; attempt++) {
-		int src_dir = msg_dir(f, m);
-
-		/* Never replace a file: a clash is an error, not a loss. */
-		rc = move ? renameat2(src_dir, m->filename, dst_dir, dst_name,
-		                      RENAME_NOREPLACE)
-		          : linkat(src_dir, m->filename, dst_dir, dst_name, 0);
-		if (rc == 0) {
-			if (move)
-				m->expunged = true;
-			return 1;
-		}
 		if (errno != ENOENT) {
-			saved = errno;
-			mailstore_folder_fail(f, error_r, "%s %s: %s",
-			                      move ? "rename" : "link",
+			int saved = errno;
+
+			mailstore_folder_fail(f, error_r, "%s %s: %s", what,
 			                      m->filename, strerror(saved));
 			errno = saved;
 			return -1;
@@ -234,4 +123,146 @@ mailstore_msg_link(struct mailstore_folder *f, size_t i, int dst_dir,
 	}
 	m->expunged = true;
 	return 0;
+}
+
+/* op_open - open the file read-only; it must be a regular file */
+static int
+op_open(struct mailstore_folder *f, struct mailstore_msg *m, int dir, void *ctx,
+        const char **error_r)
+{
+	int *fd_r = ctx;
+	struct stat st;
+	int fd =
+	    openat(dir, m->filename,
+	           O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		mailstore_folder_fail(f, error_r, "%s: not a regular file",
+		                      m->filename);
+		return -2;
+	}
+	*fd_r = fd;
+	return 0;
+}
+
+/* mailstore_msg_open - open message i's file */
+int
+mailstore_msg_open(struct mailstore_folder *f, size_t i, int *fd_r,
+                   const char **error_r)
+{
+	return msg_apply(f, i, "open", op_open, fd_r, error_r);
+}
+
+/* What op_set_flags renames a file to. */
+struct set_flags {
+	const char *name; /* BASE:2,LETTERS */
+	uint32_t flags, keywords;
+};
+
+/* op_set_flags - rename the file to cur/NAME (nothing when it is that) */
+static int
+op_set_flags(struct mailstore_folder *f, struct mailstore_msg *m, int dir,
+             void *ctx, const char **error_r)
+{
+	const struct set_flags *sf = ctx;
+
+	(void)error_r;
+	if (!m->in_new && strcmp(m->filename, sf->name) == 0)
+		return 0;
+	if (renameat(dir, m->filename,
+	             mailstore_folder_fd(f, MAILSTORE_SUBDIR_CUR),
+	             sf->name) < 0)
+		return -1;
+	mem_free(&m->filename);
+	m->filename = mem_strdup(sf->name);
+	m->in_new = false;
+	m->flags = sf->flags;
+	m->keywords = sf->keywords;
+	return 0;
+}
+
+/* mailstore_msg_set_flags - rename to cur/BASE:2,FLAGS */
+int
+mailstore_msg_set_flags(struct mailstore_folder *f, size_t i, uint32_t flags,
+                        uint32_t keywords, const char **error_r)
+{
+	struct mailstore_msg *m = mailstore_msg(f, i);
+	char name[MAILSTORE_FILENAME_MAX + 1], letters[64];
+	struct set_flags sf = {name, flags & MAILSTORE_LETTERS_MASK,
+	                       keywords & MAILSTORE_LETTERS_MASK};
+	int n;
+
+	if (m->expunged)
+		return 0;
+	mailstore_name_flags_format(sf.flags, sf.keywords, letters,
+	                            sizeof(letters));
+	n = snprintf(name, sizeof(name), "%s" MAILSTORE_INFO_PREFIX "%s",
+	             m->base, letters);
+	if (n < 0 || (size_t)n >= sizeof(name))
+		return mailstore_folder_fail(
+		    f, error_r, "%s: file name too long for its flags",
+		    m->base);
+	return msg_apply(f, i, "rename", op_set_flags, &sf, error_r);
+}
+
+/* op_expunge - unlink the file */
+static int
+op_expunge(struct mailstore_folder *f, struct mailstore_msg *m, int dir,
+           void *ctx, const char **error_r)
+{
+	(void)f;
+	(void)ctx;
+	(void)error_r;
+	if (unlinkat(dir, m->filename, 0) < 0)
+		return -1;
+	m->expunged = true;
+	return 0;
+}
+
+/* mailstore_msg_expunge - unlink message i */
+int
+mailstore_msg_expunge(struct mailstore_folder *f, size_t i,
+                      const char **error_r)
+{
+	return msg_apply(f, i, "unlink", op_expunge, NULL, error_r);
+}
+
+/* Where op_link puts the file. */
+struct link_to {
+	int dir;
+	const char *name;
+	bool move;
+};
+
+/* op_link - link (or move) the file to the target, never replacing one */
+static int
+op_link(struct mailstore_folder *f, struct mailstore_msg *m, int dir, void *ctx,
+        const char **error_r)
+{
+	const struct link_to *to = ctx;
+
+	(void)f;
+	(void)error_r;
+	/* Never replace a file: a clash is an error, not a loss. */
+	if (to->move) {
+		if (renameat2(dir, m->filename, to->dir, to->name,
+		              RENAME_NOREPLACE) < 0)
+			return -1;
+		m->expunged = true;
+		return 0;
+	}
+	return linkat(dir, m->filename, to->dir, to->name, 0) < 0 ? -1 : 0;
+}
+
+/* mailstore_msg_link - link or move message i's file to dst_dir/dst_name */
+int
+mailstore_msg_link(struct mailstore_folder *f, size_t i, int dst_dir,
+                   const char *dst_name, bool move, const char **error_r)
+{
+	struct link_to to = {dst_dir, dst_name, move};
+
+	return msg_apply(f, i, move ? "rename" : "link", op_link, &to, error_r);
 }

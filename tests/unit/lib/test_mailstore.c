@@ -1,11 +1,12 @@
 /*
- * test_mailstore.c - unit tests for lib/mailstore.c on real Maildirs in
- * temporary directories: UIDs in arrival order and stable across handles,
- * sizes from ",S=" / ",W=" or from the file (read once, then cached),
- * vanished files forgotten, new/ -> cur/ with recent, flags by rename,
- * expunge, keywords, damaged and missing UID lists rebuilt with a new
- * UIDVALIDITY, 10,000 messages synced without reading a file, the session
- * lock, and folders (create, list, rename, delete).
+ * test_mailstore.c - unit tests for lib/mailstore.c and lib/mailstore_msg.c
+ * on real Maildirs in temporary directories: UIDs in arrival order and
+ * stable across handles, sizes from ",S=" / ",W=" or from the file (read
+ * once, then cached), vanished files forgotten, new/ -> cur/ with recent,
+ * flags by rename, expunge, message operations that follow a file another
+ * handle renamed, keywords, damaged and missing UID lists rebuilt with a
+ * new UIDVALIDITY, 10,000 messages synced without reading a file, the
+ * session lock, and folders (create, list, rename, delete).
  */
 #include "tests/unit/testlib.h"
 
@@ -262,6 +263,73 @@ test_move_flags_expunge(void **state)
 	assert_int_equal(mailstore_sync(g, 0, &res, &error), 0);
 	assert_int_equal(mailstore_count(g), 1);
 	assert_true(mailstore_msg(f, 0)->recent);
+
+	mailstore_folder_free(&g);
+	mailstore_folder_free(&f);
+	mailstore_free(&ms);
+	testlib_rmtree(fx.dir);
+}
+
+/* Every message operation follows a file another handle renamed. */
+static void
+test_ops_follow_renames(void **state)
+{
+	struct fixture fx;
+	struct mailstore *ms;
+	struct mailstore_folder *f, *g;
+	struct mailstore_sync_result res;
+	const char *error;
+	char *fifo;
+	int fd, dst;
+
+	(void)state;
+	setup_md(&fx);
+	put(&fx, "cur/1.M1P1.h,S=2:2,", "a\n", 0);
+	put(&fx, "cur/2.M1P1.h,S=2:2,", "b\n", 0);
+	f = open_inbox(&ms, &fx, 0, &res);
+	assert_int_equal(mailstore_folder_open(ms, "INBOX", &g, &error), 0);
+	assert_int_equal(mailstore_sync(g, 0, &res, &error), 0);
+
+	/* g renames; f's set_flags finds the file and renames it again. */
+	assert_int_equal(mailstore_msg_set_flags(g, 0, MAILSTORE_FLAG_SEEN, 0,
+						 &error),
+			 1);
+	assert_int_equal(mailstore_msg_set_flags(f, 0, MAILSTORE_FLAG_FLAGGED,
+						 0, &error),
+			 1);
+	assert_true(exists(&fx, "cur/1.M1P1.h,S=2:2,F"));
+	assert_false(exists(&fx, "cur/1.M1P1.h,S=2:2,S"));
+	/* Setting what the name already says renames nothing. */
+	assert_int_equal(mailstore_msg_set_flags(f, 0, MAILSTORE_FLAG_FLAGGED,
+						 0, &error),
+			 1);
+
+	/* g's link follows f's rename; a clash is an error, never a loss. */
+	dst = mailstore_folder_fd(f, MAILSTORE_SUBDIR_FOLDER);
+	assert_int_equal(mailstore_msg_link(g, 0, dst, "copy", false, &error),
+			 1);
+	assert_true(exists(&fx, "copy"));
+	assert_true(exists(&fx, "cur/1.M1P1.h,S=2:2,F"));
+	assert_int_equal(mailstore_msg_link(g, 0, dst, "copy", true, &error),
+			 -1);
+	assert_int_equal(errno, EEXIST);
+	assert_non_null(strstr(error, "rename 1.M1P1.h,S=2:2,F: "));
+	assert_true(exists(&fx, "cur/1.M1P1.h,S=2:2,F"));
+
+	/* g's expunge follows another rename by f. */
+	assert_int_equal(mailstore_msg_set_flags(f, 0, 0, 0, &error), 1);
+	assert_int_equal(mailstore_msg_expunge(g, 0, &error), 1);
+	assert_false(exists(&fx, "cur/1.M1P1.h,S=2:2,"));
+	assert_int_equal(mailstore_msg_open(f, 0, &fd, &error), 0);
+	assert_true(mailstore_msg(f, 0)->expunged);
+
+	/* Not a regular file: an error, not a message to read. */
+	assert_int_equal(mailstore_msg_expunge(f, 1, &error), 1);
+	fifo = path(&fx, "cur/2.M1P1.h,S=2:2,");
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	mem_free(&fifo);
+	assert_int_equal(mailstore_msg_open(g, 1, &fd, &error), -1);
+	assert_string_equal(error, "2.M1P1.h,S=2:2,: not a regular file");
 
 	mailstore_folder_free(&g);
 	mailstore_folder_free(&f);
@@ -643,6 +711,9 @@ main(void)
 						testlib_setup,
 						testlib_teardown),
 		cmocka_unit_test_setup_teardown(test_move_flags_expunge,
+						testlib_setup,
+						testlib_teardown),
+		cmocka_unit_test_setup_teardown(test_ops_follow_renames,
 						testlib_setup,
 						testlib_teardown),
 		cmocka_unit_test_setup_teardown(test_keywords, testlib_setup,
