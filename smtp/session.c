@@ -90,6 +90,7 @@ struct smtp_session {
 	struct smtp_target target;
 	size_t target_index;
 	char peer[SMTP_PEER_MAX];	/* "host[addr]:port" */
+	char namaddr[SMTP_PEER_MAX];	/* "host[addr]", as Postfix's replies */
 	unsigned features;
 	uint64_t size_limit;
 	unsigned messages;		/* transactions completed */
@@ -244,7 +245,7 @@ sess_said(const struct smtp_session *s, const char *cmd, char *out,
 	  size_t size)
 {
 	str_format(out, size, "host %s said: %s (in reply to %s command)",
-		 s->peer, s->reply.text, cmd);
+		 s->namaddr, s->reply.text, cmd);
 }
 
 /* sess_reply_dsn - the reply's enhanced code, or one from its class */
@@ -318,7 +319,7 @@ sess_after_ehlo(struct smtp_session *s)
 		return;
 	}
 	str_format(text, sizeof(text),
-		 "TLS is required, but was not offered by host %s", s->peer);
+		 "TLS is required, but was not offered by host %s", s->namaddr);
 	sess_fail(s, "4.7.4", text, true);
 }
 
@@ -633,7 +634,7 @@ sess_refused(struct smtp_session *s, const char *what)
 {
 	char text[DELIVER_TEXT_MAX + 1];
 
-	str_format(text, sizeof(text), "host %s %s: %s", s->peer, what,
+	str_format(text, sizeof(text), "host %s %s: %s", s->namaddr, what,
 		 s->reply.text);
 	s->broken = true;
 	sess_fail(s, s->reply.code >= 500 ? "5.0.0" : "4.0.0", text, true);
@@ -738,7 +739,7 @@ sess_lost(struct smtp_session *s, const char *why)
 		sess_free(s);
 		return;
 	}
-	str_format(text, sizeof(text), "%s with %s while %s", why, s->peer,
+	str_format(text, sizeof(text), "%s with %s while %s", why, s->namaddr,
 		 sess_stage[s->state]);
 	/* After the final '.' the message may be in: no other server. */
 	sess_fail(s, "4.4.2", text, s->state != S_DOT);
@@ -769,8 +770,8 @@ sess_read_lines(struct smtp_session *s)
 				char text[DELIVER_TEXT_MAX + 1];
 
 				str_format(text, sizeof(text),
-					 "host %s: %s while %s", s->peer, error,
-					 sess_stage[s->state]);
+					 "host %s: %s while %s", s->namaddr,
+					 error, sess_stage[s->state]);
 				s->broken = true;
 				if (s->dlv == NULL)
 					sess_free(s);
@@ -934,11 +935,12 @@ sess_on_timer(void *ctx)
 		return;
 	}
 	if (s->state == S_CONNECT)
-		str_format(text, sizeof(text), "connect to %s: Connection timed out",
-			 s->peer);
+		str_format(text, sizeof(text),
+			 "connect to %s: Connection timed out", s->peer);
 	else
-		str_format(text, sizeof(text), "conversation with %s timed out while %s",
-			 s->peer, sess_stage[s->state]);
+		str_format(text, sizeof(text),
+			 "conversation with %s timed out while %s", s->namaddr,
+			 sess_stage[s->state]);
 	sess_fail(s, "4.4.2", text, s->state != S_DOT);
 	s->busy--;
 	if (s->zombie && s->busy == 0)
@@ -993,8 +995,9 @@ smtp_session_connect(struct smtp_delivery *dlv,
 	buf_init(&s->conv, 4 * 65536 + 2 * 256 * 1024);
 	smtp_reply_init(&s->reply);
 	nexthop_addr_format(&target->addr, addr, sizeof(addr));
-	str_format(s->peer, sizeof(s->peer), "%s[%s]:%u", target->host, addr,
-		 dlv->nh.port);
+	str_format(s->namaddr, sizeof(s->namaddr), "%s[%s]", target->host,
+		 addr);
+	str_format(s->peer, sizeof(s->peer), "%s:%u", s->namaddr, dlv->nh.port);
 	memset(&ss, 0, sizeof(ss));
 	if (target->addr.family == AF_INET) {
 		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
