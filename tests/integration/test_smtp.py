@@ -31,6 +31,18 @@ def maildir_messages(maildir):
     return out
 
 
+def established_to(port):
+    """How many TCP connections to 127.0.0.1:port are established."""
+    n = 0
+    with open("/proc/net/tcp") as f:
+        for line in f.readlines()[1:]:
+            fields = line.split()
+            remote, state = fields[2], fields[3]
+            if state == "01" and remote == "0100007F:%04X" % port:
+                n += 1
+    return n
+
+
 class SmtpBase(mrtest.InstanceTest):
     """An instance relaying for 127.0.0.0/8, with local user alice."""
 
@@ -101,6 +113,21 @@ class RelayhostTest(SmtpBase):
         self.assertEqual(log.count("status=sent (250"), 100)
         mrtest.wait_for(lambda: self.queue_count() == 0, mrtest.WAIT_S,
                         "empty queue")
+
+    def test_cached_connection_closed_after_idle_limit(self):
+        port = peers.free_port()
+        sink = self.peer(peers.Sink("127.0.0.1", port))
+        self.relay_to(port, smtp_connection_cache_time_limit="1s")
+        self.mr.start()
+        self.send(["bob@remote.example"])
+        sink.wait_messages(1)
+        # Idle in the cache for its time limit, then closed ...
+        mrtest.wait_for(lambda: established_to(port) == 0, mrtest.WAIT_S,
+                        "the cached connection closed")
+        # ... so the next message opens a new one.
+        self.send(["carol@remote.example"])
+        sink.wait_messages(2)
+        self.assertEqual(sink.counters(), (2, 2))
 
     def test_pipelined_and_lockstep_content_exact(self):
         """Dot-stuffing and line ends survive, with and without
