@@ -11,7 +11,9 @@
  * Rejections after the end of data (the whole message is read first so the
  * session stays in step): bare CR or LF in the text (SMTP smuggling) and
  * lines over 1000 octets (RFC 5321 4.5.3.1.6) get 550 5.5.2; a message
- * over message_size_limit gets 552 5.3.4; a queue write error gets
+ * over message_size_limit gets 552 5.3.4; one whose header has more than
+ * hopcount_limit Received: fields (lib/hop_count: a mail loop) gets
+ * 554 5.4.0, as Postfix's smtpd answers; a queue write error gets
  * 451 4.3.0 (nothing was accepted, the client retries).
  */
 #include <stdio.h>
@@ -29,6 +31,7 @@ static const char reply_write_error[] =
 	"451 4.3.0 Error: queue file write error";
 static const char reply_too_big[] =
 	"552 5.3.4 Message size exceeds fixed limit";
+static const char reply_too_many_hops[] = "554 5.4.0 Error: too many hops";
 static const char reply_bare_lf[] = "550 5.5.2 Error: bare <LF> received";
 static const char reply_bare_cr[] = "550 5.5.2 Error: bare <CR> received";
 static const char reply_long_line[] =
@@ -154,6 +157,7 @@ data_open_queue(struct smtpd_session *s)
 		return -1;
 	}
 	buf_reset(&t->chunk);
+	hop_count_init(&t->hops);
 	if (s->is_local)
 		log_info("%s: uid=%ld from=<%s>", queue_write_id(t->qw),
 			 (long)s->peer_uid, log_safe_str(t->sender));
@@ -177,6 +181,7 @@ data_write(struct smtpd_session *s, const uint8_t *p, size_t n)
 
 	if (t->failed || n == 0)
 		return;
+	hop_count_feed(&t->hops, p, n);
 	if (queue_write_content(t->qw, p, n) == 0)
 		return;
 	if (queue_write_error(t->qw, &error) == QUEUE_ERR_TOO_BIG) {
@@ -258,6 +263,9 @@ data_finish(struct smtpd_session *s, uint64_t octets)
 	if (param_message_size_limit > 0 &&
 	    octets > (uint64_t)param_message_size_limit)
 		data_fail(s, reply_too_big);
+	/* Relayed too often: a mail loop (RFC 5321 6.3). */
+	if (t->hops.received > (unsigned)param_hopcount_limit)
+		data_fail(s, reply_too_many_hops);
 	if (t->failed) {
 		data_conclude(s);
 		return;

@@ -30,6 +30,7 @@
 #include "lib/client_count.h"
 #include "lib/dot_stuff.h"
 #include "lib/event.h"
+#include "lib/hop_count.h"
 #include "lib/queue_write.h"
 #include "lib/server.h"
 #include "lib/smtp_cmd.h"
@@ -99,6 +100,7 @@ struct smtpd_txn {
 	size_t rcpt_cap;
 	struct queue_writer *qw;	/* open from DATA/first BDAT on */
 	struct dot_stuff ds;
+	struct hop_count hops;		/* Received: fields of the content */
 	struct buf chunk;		/* content on its way to qw */
 	uint64_t bdat_remaining;	/* octets left in this chunk */
 	bool bdat_last;			/* this chunk ends the message */

@@ -194,6 +194,32 @@ class SmtpdTest(SmtpdBase):
         self.assertEqual(queued(self.mr), {})
         self.assertEqual(c.cmd(b"NOOP"), b"250 2.0.0 Ok")
 
+    def test_hopcount_limit(self):
+        """More Received: fields than hopcount_limit (50): a mail loop,
+        refused after the data; 50 are fine; the body's do not count."""
+        c = self.connect()
+        self.ehlo(c)
+
+        def send(fields, body=b""):
+            c.cmd(b"MAIL FROM:<a@client.example>")
+            c.cmd(b"RCPT TO:<b@relay.example>")
+            self.assertTrue(c.cmd(b"DATA").startswith(b"354 "))
+            hops = b"".join(b"Received: from hop%d\r\n\tby x; "
+                            b"Mon, 23 Nov 2026 10:00:00 +0000\r\n" % i
+                            for i in range(fields))
+            c.send(hops + b"Subject: loop\r\n\r\n" + body)
+            return c.cmd(b".")
+
+        self.assertEqual(send(51), b"554 5.4.0 Error: too many hops")
+        self.assertEqual(queued(self.mr), {})
+        self.assertEqual(c.cmd(b"NOOP"), b"250 2.0.0 Ok")
+        self.assertTrue(send(50).startswith(b"250 2.0.0 Ok: queued as "))
+        self.assertTrue(send(1, b"Received: x\r\n" * 60).startswith(
+            b"250 2.0.0 Ok: queued as "))
+        self.assertEqual(len(queued(self.mr)), 2)
+        self.assertIn("reject: DATA from unknown[127.0.0.1]: 554 5.4.0 "
+                      "Error: too many hops;", self.mr.log())
+
     def smuggle(self, vector):
         """Send DATA text with vector inside; return the replies seen."""
         c = self.connect()
