@@ -72,34 +72,11 @@ auth_work(struct imapd_job *j)
 {
 	struct login_job *job = (struct login_job *)j;
 	struct imapd *im = j->s->im;
-	struct timespec ts;
-	uint64_t now_ms;
 	const char *error;
-	int rc;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-	/* A password that logged in recently skips the hash; anything
-	 * else (wrong password, unknown user) is checked in full, so
-	 * failures still look alike. */
-	rc = users_lookup(im->users, job->user, &job->entry, &error);
-	if (rc == 1 && login_cache_check(im->login_cache, job->entry.name,
-					 job->entry.hash, job->password,
-					 now_ms)) {
-		job->auth_rc = 1;
-		return;
-	}
-	job->auth_rc = rc < 0 ? -1
-			      : users_verify(im->users, job->user,
-					     job->password, &error);
-	if (job->auth_rc == 1) {
-		job->auth_rc = users_lookup(im->users, job->user, &job->entry,
-					    &error);
-		if (job->auth_rc == 1)
-			login_cache_add(im->login_cache, job->entry.name,
-					job->entry.hash, job->password,
-					now_ms);
-	}
+	job->auth_rc = login_cache_verify(im->login_cache, im->users,
+					  job->user, job->password,
+					  &job->entry, &error);
 	if (job->auth_rc < 0)
 		snprintf(job->error, sizeof(job->error), "%s", error);
 }

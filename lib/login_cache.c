@@ -15,6 +15,7 @@
 #include <openssl/evp.h>
 #include <string.h>
 #include <sys/random.h>
+#include <time.h>
 
 #include "lib/log.h"
 #include "lib/mem.h"
@@ -145,4 +146,33 @@ login_cache_add(struct login_cache *lc, const char *name,
 	memcpy(e->name, name, strlen(name) + 1);
 	memcpy(e->hash, stored_hash, strlen(stored_hash) + 1);
 	e->added_ms = now_ms;
+}
+
+/* login_cache_verify - the password check, the cache first */
+int
+login_cache_verify(struct login_cache *lc, struct users *u, const char *name,
+		   const char *password, struct users_entry *entry_r,
+		   const char **error_r)
+{
+	struct timespec ts;
+	uint64_t now_ms;
+	int rc;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	rc = users_lookup(u, name, entry_r, error_r);
+	if (rc == 1 && login_cache_check(lc, entry_r->name, entry_r->hash,
+					 password, now_ms))
+		return 1;
+	if (rc < 0)
+		return -1;
+	rc = users_verify(u, name, password, error_r);
+	if (rc != 1)
+		return rc;
+	/* Read again: the entry the password was checked against. */
+	rc = users_lookup(u, name, entry_r, error_r);
+	if (rc == 1)
+		login_cache_add(lc, entry_r->name, entry_r->hash, password,
+				now_ms);
+	return rc;
 }

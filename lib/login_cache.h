@@ -14,7 +14,7 @@
  * SECURITY: the password itself is never kept; the key is random per
  * table (getrandom at creation), the comparison constant-time. The table
  * is bounded (slots given at creation; the oldest entry is replaced).
- * Owned by one thread (imapd's auth worker).
+ * Owned by one thread (imapd's or pop3d's auth worker).
  */
 #ifndef MR_LOGIN_CACHE_H
 #define MR_LOGIN_CACHE_H
@@ -49,5 +49,20 @@ bool login_cache_check(struct login_cache *lc, const char *name,
 void login_cache_add(struct login_cache *lc, const char *name,
 		     const char *stored_hash, const char *password,
 		     uint64_t now_ms);
+
+struct users;
+struct users_entry;
+
+/*
+ * login_cache_verify - users_verify with lc in front: a password that
+ * logged in recently with the user's current stored hash is accepted
+ * without hashing; anything else (a wrong password, an unknown user) is
+ * checked in full, so failures still cost the same. Returns 1 with
+ * *entry_r (the user, now remembered), 0 for a failed login, -1 with
+ * *error_r on a temporary failure. Runs in lc's owning thread.
+ */
+int login_cache_verify(struct login_cache *lc, struct users *u,
+		       const char *name, const char *password,
+		       struct users_entry *entry_r, const char **error_r);
 
 #endif

@@ -2,7 +2,8 @@
  * test_login_cache.c - unit tests for lib/login_cache.c: a remembered
  * login matches only the same name, stored hash and password within the
  * time to live; the oldest entry makes room; nothing of the password is
- * kept in clear.
+ * kept in clear; login_cache_verify against a real users table: the user
+ * back on success, failures still failures, a new password honoured.
  */
 #include "tests/unit/testlib.h"
 
@@ -10,6 +11,8 @@
 #include <string.h>
 
 #include "lib/login_cache.h"
+#include "lib/mem.h"
+#include "lib/users.h"
 
 /* test_check - what matches and what does not */
 static void
@@ -58,6 +61,53 @@ test_full(void **state)
 	login_cache_free(&lc);
 }
 
+/* test_verify - through a users table, with and without the cache */
+static void
+test_verify(void **state)
+{
+	struct login_cache *lc = login_cache_new(4);
+	struct users_entry entry;
+	struct users *u;
+	const char *error = NULL;
+	char dir[64], *spec, *base;
+	int i;
+
+	(void)state;
+	testlib_tmpdir(dir, sizeof(dir), "test_login_cache");
+	spec = mem_asprintf("hash:%s/users", dir);
+	base = mem_asprintf("%s/mail/", dir);
+	u = users_new(spec, base, USERS_SCHEME_SHA512, &error);
+	assert_non_null(u);
+	assert_int_equal(users_add(u, "alice", "first", NULL, &error), 0);
+	for (i = 0; i < 3; i++) {
+		memset(&entry, 0, sizeof(entry));
+		assert_int_equal(login_cache_verify(lc, u, "alice", "first",
+						    &entry, &error),
+				 1);
+		assert_string_equal(entry.name, "alice");
+		assert_true(entry.maildir[0] != '\0');
+	}
+	assert_int_equal(login_cache_verify(lc, u, "alice", "First", &entry,
+					    &error),
+			 0);
+	assert_int_equal(login_cache_verify(lc, u, "nobody", "first", &entry,
+					    &error),
+			 0);
+	/* A new password: the remembered login no longer counts. */
+	assert_int_equal(users_passwd(u, "alice", "second", &error), 0);
+	assert_int_equal(login_cache_verify(lc, u, "alice", "first", &entry,
+					    &error),
+			 0);
+	assert_int_equal(login_cache_verify(lc, u, "alice", "second", &entry,
+					    &error),
+			 1);
+	users_free(&u);
+	mem_free(&spec);
+	mem_free(&base);
+	testlib_rmtree(dir);
+	login_cache_free(&lc);
+}
+
 int
 main(void)
 {
@@ -65,6 +115,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_check, testlib_setup,
 					    testlib_teardown),
 	    cmocka_unit_test_setup_teardown(test_full, testlib_setup,
+					    testlib_teardown),
+	    cmocka_unit_test_setup_teardown(test_verify, testlib_setup,
 					    testlib_teardown),
 	};
 
