@@ -10,7 +10,8 @@
  * pop3d_msg_is_valid, pop3d_uidl_format
  *
  * SECURITY: a wrong password and an unknown user cost the same hashing
- * (users_verify) and get the same answer after the same per-address delay
+ * (users_verify; lib/login_cache skips it only for a password that logged
+ * in recently) and get the same answer after the same per-address delay
  * (lib/login_delay). The password is copied once into the job and wiped
  * when the job is done.
  *
@@ -88,11 +89,10 @@ auth_work(void *arg)
 	struct pop3d_job *job = arg;
 	const char *error;
 
-	job->auth_rc = users_verify(job->pd->users, job->user, job->password,
-				    &error);
-	if (job->auth_rc == 1)
-		job->auth_rc = users_lookup(job->pd->users, job->user,
-					    &job->entry, &error);
+	/* A password that logged in recently skips the hash. */
+	job->auth_rc = login_cache_verify(job->pd->login_cache,
+					  job->pd->users, job->user,
+					  job->password, &job->entry, &error);
 	if (job->auth_rc < 0)
 		job_error(job, error);
 }

@@ -33,6 +33,7 @@ pop3d_init(struct server *srv)
 	pd->mailbox_pool = workpool_new(server_loop(srv),
 					POP3D_MAILBOX_THREADS);
 	pd->delays = login_delay_new(LOGIN_DELAY_SLOTS);
+	pd->login_cache = login_cache_new(LOGIN_CACHE_SLOTS);
 	pop3d_tls_init(pd);
 	server_set_ctx(srv, pd);
 }
@@ -47,6 +48,7 @@ pop3d_deinit(struct server *srv)
 	workpool_free(&pd->auth_pool);
 	workpool_free(&pd->mailbox_pool);
 	users_free(&pd->users);
+	login_cache_free(&pd->login_cache);
 	login_delay_free(&pd->delays);
 	pop3d_tls_deinit(pd);
 	mem_free(&pd);

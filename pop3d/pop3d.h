@@ -32,6 +32,7 @@
 #include "lib/buf.h"
 #include "lib/dot_encode.h"
 #include "lib/event.h"
+#include "lib/login_cache.h"
 #include "lib/login_delay.h"
 #include "lib/mailstore.h"
 #include "lib/pop3_cmd.h"
@@ -157,6 +158,7 @@ struct pop3d_session {
 struct pop3d {
 	struct server *srv;
 	struct users *users;		/* the auth worker's only */
+	struct login_cache *login_cache;	/* the auth worker's only */
 	struct workpool *auth_pool;	/* one thread: owns users */
 	struct workpool *mailbox_pool;
 	struct login_delay *delays;

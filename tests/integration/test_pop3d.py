@@ -363,6 +363,20 @@ class Pop3Test(unittest.TestCase):
         c = self.raw("wanda")
         self.assertEqual(c.cmd(b"QUIT"), b"+OK Logging out.")
 
+    def test_login_cache_and_new_password(self):
+        self.add_user("polly", "first")
+        for _ in range(3):
+            # Logged in again: served from the login cache.
+            c = self.raw("polly", "first")
+            self.assertEqual(c.cmd(b"QUIT"), b"+OK Logging out.")
+        self.mr.mailroom("user", "passwd", "polly", input="second\n",
+                         check=True)
+        c = self.raw()
+        self.assertEqual(c.cmd(b"USER polly"), b"+OK")
+        self.assertEqual(c.cmd(b"PASS first"), AUTH_FAILED)
+        self.assertEqual(c.cmd(b"USER polly"), b"+OK")
+        self.assertEqual(c.cmd(b"PASS second"), b"+OK Logged in.")
+
     def test_auth_plain(self):
         md = self.add_user("paul", "p w")
         self.deliver("paul", md, [b"Subject: x\r\n\r\nx\r\n"])
