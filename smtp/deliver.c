@@ -22,8 +22,12 @@
  * DNS results map as in Postfix: NXDOMAIN and "no address" bounce with
  * 5.4.4 for an MX lookup (a bracketed relay host defers instead: its
  * absence is a configuration problem), a null MX bounces with 5.1.10,
- * SERVFAIL and timeouts defer with 4.4.3.
+ * SERVFAIL and timeouts defer with 4.4.3. MX hosts at or above the
+ * preference of one that is this mail system (smtp/self.c) are dropped;
+ * when that is the best, the mail bounces with 5.4.6 "loops back to
+ * myself" (RFC 5321 5.1).
  */
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -159,6 +163,34 @@ dlv_finish(struct smtp_delivery *dlv)
 	smtp_agent_result(dlv->agent, dlv);
 }
 
+/*
+ * dlv_self_cut - for an MX lookup, the preference of the best MX host that
+ * is this mail system itself (UINT_MAX when none is): only hosts with a
+ * lower one may be used. Returns true when that leaves none: the mail
+ * would come back here (Postfix: "loops back to myself").
+ */
+static bool
+dlv_self_cut(const struct smtp_delivery *dlv, const struct dns_result *res,
+	     unsigned *cut_r)
+{
+	size_t h, a;
+
+	if (!dlv->nh.mx)
+		return false;
+	for (h = 0; h < res->host_count; h++) {
+		const struct dns_host *host = &res->hosts[h];
+
+		for (a = 0; a < host->addr_count; a++) {
+			if (smtp_self_is(dlv->sv->self, &host->addrs[a],
+					 dlv->nh.port)) {
+				*cut_r = host->pref;
+				return host->pref <= res->hosts[0].pref;
+			}
+		}
+	}
+	return false;
+}
+
 /* dlv_on_dns - the next hop's servers */
 static void
 dlv_on_dns(void *ctx, const struct dns_result *res)
@@ -167,6 +199,7 @@ dlv_on_dns(void *ctx, const struct dns_result *res)
 	size_t limit = param_smtp_mx_address_limit > 0
 			       ? (size_t)param_smtp_mx_address_limit
 			       : SMTP_TARGETS_MAX;
+	unsigned cut = UINT_MAX;
 	size_t h, a;
 
 	dlv->dq = NULL;
@@ -190,9 +223,21 @@ dlv_on_dns(void *ctx, const struct dns_result *res)
 		dlv_finish(dlv);
 		return;
 	}
+	if (dlv_self_cut(dlv, res, &cut)) {
+		char text[DELIVER_TEXT_MAX + 1];
+
+		str_format(text, sizeof(text),
+			   "mail for %s loops back to myself", dlv->nh.host);
+		dlv_fail_set(dlv, "5.4.6", text);
+		dlv_finish(dlv);
+		return;
+	}
 	dlv->targets = mem_alloc_array(limit, sizeof(*dlv->targets));
 	for (h = 0; h < res->host_count && dlv->target_count < limit; h++) {
 		const struct dns_host *host = &res->hosts[h];
+
+		if (host->pref >= cut)
+			break;	/* this host, or as bad as it: RFC 5321 5.1 */
 
 		for (a = 0; a < host->addr_count && dlv->target_count < limit;
 		     a++) {

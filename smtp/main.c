@@ -67,6 +67,7 @@ smtp_init(struct server *srv)
 	sv->helo_name = param_smtp_helo_name;
 	sv->port = (unsigned)param_smtp_port;
 	sv->families = smtp_families(param_inet_protocols);
+	sv->self = smtp_self_new();
 	if (smtp_tls_level_parse(param_smtp_tls_security_level,
 				 &sv->tls_level) < 0)
 		log_fatal_code(MR_EXIT_CONFIG,
@@ -94,6 +95,7 @@ smtp_deinit(struct server *srv)
 
 	smtp_session_close_cache(sv);
 	dns_resolver_free(&sv->dns);
+	smtp_self_free(&sv->self);
 	if (sv->tls != NULL)
 		tls_ctx_free(&sv->tls);
 	mem_free(&sv);

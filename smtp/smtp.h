@@ -71,6 +71,7 @@ struct smtp_server {
 	const char *helo_name;
 	unsigned port;			/* smtp_port */
 	unsigned families;		/* DNS_FAMILY_* from inet_protocols */
+	struct smtp_self *self;		/* our own listeners (self.c) */
 	struct smtp_session *cache_head;	/* idle sessions, oldest first */
 	struct smtp_session *cache_tail;
 	size_t cache_count;
@@ -227,5 +228,18 @@ size_t smtp_downgrade_plan(struct smtp_downgrade *d);
 void smtp_downgrade_feed(struct smtp_downgrade *d, const uint8_t *p, size_t n,
 			 struct buf *out);
 void smtp_downgrade_finish(struct smtp_downgrade *d, struct buf *out);
+
+/* self.c: whether an MX host is this mail system itself. */
+struct smtp_self;
+
+/* smtp_self_new - the inet smtpd listeners of master.cf (never NULL). */
+struct smtp_self *smtp_self_new(void);
+
+/* smtp_self_free - release; NULLs *self. */
+void smtp_self_free(struct smtp_self **self);
+
+/* smtp_self_is - whether addr on port reaches one of those listeners. */
+bool smtp_self_is(const struct smtp_self *self, const struct dns_addr *addr,
+		  unsigned port);
 
 #endif

@@ -340,6 +340,11 @@ class DnsTest(SmtpBase):
             "mx-host=cname.test,alias.cname.test,5",
             "dns-rr=null.test,15,000000",
             "host-record=null.test,127.0.0.3",
+            "host-record=self.loop.test,127.0.0.1",
+            "mx-host=loop.test,self.loop.test,10",
+            "host-record=mxa.backup.test,127.0.0.2",
+            "mx-host=backup.test,mxa.backup.test,10",
+            "mx-host=backup.test,self.loop.test,20",
         ]))
         self.mr.configure(smtp_dns_servers=self.dns.servers,
                           smtp_port=str(self.port))
@@ -384,6 +389,29 @@ class DnsTest(SmtpBase):
         self.assertIn("to=<bob@two.test>, relay=mx2.two.test[127.0.0.3]:%d"
                       % self.port, log)
         self.assertNotIn("status=deferred", log)
+
+    def test_best_mx_is_self_bounces(self):
+        # The only MX is this instance's own smtpd (same address, same
+        # port): delivering there would loop (RFC 5321 5.1).
+        self.mr.configure(smtp_port=str(self.mr.port("smtp")))
+        self.mr.start()
+        self.send(["bob@loop.test"])
+        self.mr.wait_log("to=<bob@loop.test>, relay=none")
+        self.assertRegex(self.mr.log(), r"dsn=5\.4\.6, status=bounced "
+                         r"\(mail for loop\.test loops back to myself\)")
+
+    def test_self_as_backup_mx_is_not_used(self):
+        # This instance is the backup MX: with the primary down the mail
+        # waits (deferred); it is not handed to our own smtpd.
+        self.mr.configure(smtp_port=str(self.mr.port("smtp")))
+        self.mr.start()
+        self.send(["bob@backup.test"])
+        self.mr.wait_log("to=<bob@backup.test>, relay=none")
+        log = self.mr.log()
+        self.assertIn("connect to mxa.backup.test[127.0.0.2]:%d"
+                      % self.mr.port("smtp"), log)
+        self.assertIn("status=deferred", log)
+        self.assertNotIn("self.loop.test", log)
 
     def test_implicit_mx(self):
         sink = self.peer(peers.Sink("127.0.0.3", self.port))

@@ -1,14 +1,19 @@
 /*
  * test_smtp.c - unit tests for the SMTP client's pure parts: next-hop
  * syntax (smtp/nexthop.c) and the content encoder (smtp/content.c), with
- * malformed next hops and content cut at every possible chunk boundary.
+ * malformed next hops and content cut at every possible chunk boundary;
+ * which addresses and ports are this system's own smtpd (smtp/self.c).
  */
 #include "tests/unit/testlib.h"
 
 #include <arpa/inet.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lib/buf.h"
+#include "lib/io.h"
+#include "lib/mem.h"
+#include "lib/params.h"
 #include "smtp/smtp.h"
 
 struct nexthop_row {
@@ -288,6 +293,78 @@ test_qp_lines(void **state)
 	buf_deinit(&out);
 }
 
+/* self_addr - text to a dns_addr */
+static struct dns_addr
+self_addr(const char *text)
+{
+	struct dns_addr a;
+
+	memset(&a, 0, sizeof(a));
+	if (strchr(text, ':') != NULL) {
+		a.family = AF_INET6;
+		assert_int_equal(inet_pton(AF_INET6, text, &a.u.v6), 1);
+	} else {
+		a.family = AF_INET;
+		assert_int_equal(inet_pton(AF_INET, text, &a.u.v4), 1);
+	}
+	return a;
+}
+
+/* self_is - smtp_self_is on text */
+static bool
+self_is(const struct smtp_self *self, const char *text, unsigned port)
+{
+	struct dns_addr a = self_addr(text);
+
+	return smtp_self_is(self, &a, port);
+}
+
+/* test_self - listeners with and without an address; other daemons */
+static void
+test_self(void **state)
+{
+	static const char master_cf[] =
+		"127.0.0.1:2525 inet n - n - - smtpd\n"
+		"2626 inet n - n - - smtpd -o syslog_name=x\n"
+		"127.0.0.1:2727 inet n - n - - pop3d\n"
+		"qmgr unix - - n - 1 qmgr\n";
+	const char *saved = param_config_directory;
+	struct smtp_self *self;
+	char dir[64], *path;
+
+	(void)state;
+	testlib_tmpdir(dir, sizeof(dir), "test_smtp_self");
+	path = mem_asprintf("%s/master.cf", dir);
+	assert_int_equal(io_atomic_replace(path, master_cf,
+					   sizeof(master_cf) - 1, 0644),
+			 0);
+	param_config_directory = dir;
+	self = smtp_self_new();
+	/* The address it names, on its port only. */
+	assert_true(self_is(self, "127.0.0.1", 2525));
+	assert_false(self_is(self, "127.0.0.2", 2525));
+	assert_false(self_is(self, "127.0.0.1", 25));
+	/* No address: every address of this machine. */
+	assert_true(self_is(self, "127.0.0.9", 2626));
+	assert_true(self_is(self, "::1", 2626));
+	assert_false(self_is(self, "192.0.2.1", 2626));
+	assert_false(self_is(self, "2001:db8::1", 2626));
+	/* Not smtpd. */
+	assert_false(self_is(self, "127.0.0.1", 2727));
+	smtp_self_free(&self);
+	assert_null(self);
+
+	/* No master.cf: a warning, and nothing is ours. */
+	assert_int_equal(unlink(path), 0);
+	testlib_log_expect("MX loop detection");
+	self = smtp_self_new();
+	assert_false(self_is(self, "127.0.0.1", 2525));
+	smtp_self_free(&self);
+	param_config_directory = saved;
+	mem_free(&path);
+	testlib_rmtree(dir);
+}
+
 int
 main(void)
 {
@@ -298,6 +375,8 @@ main(void)
 		cmocka_unit_test(test_addr_format),
 		cmocka_unit_test(test_downgrade),
 		cmocka_unit_test(test_qp_lines),
+		cmocka_unit_test_setup_teardown(test_self, testlib_setup,
+						testlib_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
