@@ -15,24 +15,8 @@ import sys
 import tempfile
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-BUILD = os.environ.get("MR_BUILD_DIR", os.path.join(HERE, "..", "build"))
-MAILROOM = os.path.join(BUILD, "sbin", "mailroom")
+from benchlib import MAILROOM, memory
 
-
-def memory(pids):
-    rss = pss = 0
-    for pid in pids:
-        try:
-            with open("/proc/%d/smaps_rollup" % pid) as f:
-                for line in f:
-                    if line.startswith("Rss:"):
-                        rss += int(line.split()[1])
-                    elif line.startswith("Pss:"):
-                        pss += int(line.split()[1])
-        except OSError:
-            pass
-    return rss, pss
 
 
 async def session(port, greeted, hold):

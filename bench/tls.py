@@ -23,33 +23,9 @@ import sys
 import tempfile
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-BUILD = os.environ.get("MR_BUILD_DIR", os.path.join(HERE, "..", "build"))
-MAILROOM = os.path.join(BUILD, "sbin", "mailroom")
+from benchlib import MAILROOM, memory, timed
+
 MESSAGE = b"Subject: bench\r\n\r\n" + (b"x" * 76 + b"\r\n") * 52
-
-
-def memory(pids):
-    rss = pss = 0
-    for pid in pids:
-        try:
-            with open("/proc/%d/smaps_rollup" % pid) as f:
-                for line in f:
-                    if line.startswith("Rss:"):
-                        rss += int(line.split()[1])
-                    elif line.startswith("Pss:"):
-                        pss += int(line.split()[1])
-        except OSError:
-            pass
-    return rss, pss
-
-
-def timed(what, n, fn):
-    start = time.monotonic()
-    for _ in range(n):
-        fn()
-    took = time.monotonic() - start
-    print("%-44s %7.2f ms each (%d)" % (what, took / n * 1000, n))
 
 
 def main():
