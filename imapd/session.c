@@ -750,19 +750,9 @@ imapd_starttls_begin(struct imapd_session *s)
 static void
 session_identify(struct imapd_session *s)
 {
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
-
-	snprintf(s->addr, sizeof(s->addr), "unknown");
-	snprintf(s->local_addr, sizeof(s->local_addr), "unknown");
-	if (getpeername(s->fd, (struct sockaddr *)&ss, &len) == 0) {
-		sockaddr_text(&ss, len, s->addr, sizeof(s->addr));
-		/* Dovecot treats loopback as secure too. */
-		s->loopback = sockaddr_is_loopback(&ss);
-	}
-	len = sizeof(ss);
-	if (getsockname(s->fd, (struct sockaddr *)&ss, &len) == 0)
-		sockaddr_text(&ss, len, s->local_addr, sizeof(s->local_addr));
+	/* Dovecot treats loopback as secure too. */
+	s->loopback = sockaddr_fd_text(s->fd, s->addr, sizeof(s->addr),
+				       s->local_addr, sizeof(s->local_addr));
 }
 
 /* session_greet - the greeting with the capabilities */

@@ -60,3 +60,24 @@ sockaddr_un_set(struct sockaddr_un *sun, const char *path)
 	memcpy(sun->sun_path, path, len + 1);
 	return 0;
 }
+
+/* sockaddr_fd_text - peer and local address of fd */
+bool
+sockaddr_fd_text(int fd, char *peer, size_t peer_size, char *local,
+		 size_t local_size)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	bool loopback = false;
+
+	snprintf(peer, peer_size, "unknown");
+	snprintf(local, local_size, "unknown");
+	if (getpeername(fd, (struct sockaddr *)&ss, &len) == 0) {
+		sockaddr_text(&ss, len, peer, peer_size);
+		loopback = sockaddr_is_loopback(&ss);
+	}
+	len = sizeof(ss);
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0)
+		sockaddr_text(&ss, len, local, local_size);
+	return loopback;
+}

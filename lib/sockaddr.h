@@ -10,6 +10,8 @@
  *                        pop3d and imapd treat as a secure channel)
  *   sockaddr_un_set      a Unix socket address for path; refuses a path
  *                        that does not fit sun_path instead of cutting it
+ *   sockaddr_fd_text     both ends of a connected socket as text, and
+ *                        whether the peer is on loopback
  */
 #ifndef MR_SOCKADDR_H
 #define MR_SOCKADDR_H
@@ -25,6 +27,14 @@ void sockaddr_text(const struct sockaddr_storage *ss, socklen_t len,
 
 /* sockaddr_is_loopback - whether ss is a loopback address. */
 bool sockaddr_is_loopback(const struct sockaddr_storage *ss);
+
+/*
+ * sockaddr_fd_text - the peer's and the local address of the connected
+ * socket fd as sockaddr_text writes them ("unknown" for an end the kernel
+ * cannot name). Returns whether the peer is a loopback address.
+ */
+bool sockaddr_fd_text(int fd, char *peer, size_t peer_size, char *local,
+		      size_t local_size);
 
 /*
  * sockaddr_un_set - *sun zeroed and set to AF_UNIX path. Returns 0, or -1

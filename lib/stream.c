@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "lib/buf.h"
 #include "lib/event.h"
 #include "lib/log.h"
 
@@ -159,6 +160,33 @@ stream_read(struct stream *st, void *p, size_t n)
 	}
 	r = tls_read(st->tls, p, n, &status);
 	return stream_tls_result(st, r, status, &st->read_wait);
+}
+
+/* stream_read_buf - fill in from the stream, TLS-pending data too */
+int
+stream_read_buf(struct stream *st, struct buf *in, size_t *added_r)
+{
+	*added_r = 0;
+	for (;;) {
+		size_t room = buf_room(in);
+		ssize_t r;
+
+		if (room == 0)
+			return 0;
+		r = stream_read(st, buf_reserve(in, room), room);
+		if (r > 0) {
+			buf_commit(in, (size_t)r);
+			*added_r += (size_t)r;
+			if (stream_has_pending(st))
+				continue;
+			return 0;
+		}
+		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 0;
+		if (r == 0)
+			errno = 0;
+		return -1;
+	}
 }
 
 /* stream_write - plain or TLS write */

@@ -85,6 +85,18 @@ struct tls_conn *stream_tls(const struct stream *st);
 /* stream_read - see rule 1 above. */
 ssize_t stream_read(struct stream *st, void *p, size_t n);
 
+struct buf;
+
+/*
+ * stream_read_buf - read into in as much as it has room for now: one
+ * read, and more while the TLS layer holds decrypted records (rule 3), so
+ * nothing is left where epoll cannot see it. *added_r is what was added.
+ * Returns 0 (read again when the watcher fires), or -1 at the end of
+ * input (errno 0) or when the connection broke (errno set, stream_error
+ * says why); what was added before stays in the buffer.
+ */
+int stream_read_buf(struct stream *st, struct buf *in, size_t *added_r);
+
 /* stream_write - see rule 1 above (MSG_NOSIGNAL on plain sockets). */
 ssize_t stream_write(struct stream *st, const void *p, size_t n);
 

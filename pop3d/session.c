@@ -339,37 +339,22 @@ pop3d_session_resume(struct pop3d_session *s)
 static bool
 session_read(struct pop3d_session *s)
 {
-	for (;;) {
-		size_t room = buf_room(&s->in);
-		uint8_t *p;
-		ssize_t r;
+	size_t added;
+	int rc = stream_read_buf(&s->st, &s->in, &added);
 
-		if (room == 0)
-			return false;
-		p = buf_reserve(&s->in, room);
-		r = stream_read(&s->st, p, room);
-		if (r > 0) {
-			buf_commit(&s->in, (size_t)r);
-			event_timer_reset(s->timer,
-					  (uint64_t)param_pop3d_timeout * 1000);
-			/* Records OpenSSL decrypted already: take them now,
-			 * epoll would not say they are there. */
-			if (stream_has_pending(&s->st))
-				continue;
-			return false;
-		}
-		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return false;
-		if (r < 0 && stream_is_tls(&s->st)) {
-			/* Dovecot: "Connection closed: SSL_read() failed". */
-			snprintf(s->close_text, sizeof(s->close_text),
-				 "Connection closed: SSL_read() failed: %s",
-				 stream_error(&s->st));
-			if (s->close_reason == NULL)
-				s->close_reason = s->close_text;
-		}
-		return true;
+	if (added > 0)
+		event_timer_reset(s->timer, (uint64_t)param_pop3d_timeout * 1000);
+	if (rc == 0)
+		return false;
+	if (errno != 0 && stream_is_tls(&s->st)) {
+		/* Dovecot: "Connection closed: SSL_read() failed". */
+		snprintf(s->close_text, sizeof(s->close_text),
+			 "Connection closed: SSL_read() failed: %s",
+			 stream_error(&s->st));
+		if (s->close_reason == NULL)
+			s->close_reason = s->close_text;
 	}
+	return true;
 }
 
 /* session_greet - the banner */
@@ -465,18 +450,8 @@ session_on_timeout(void *ctx)
 static void
 session_identify(struct pop3d_session *s)
 {
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
-
-	snprintf(s->addr, sizeof(s->addr), "unknown");
-	snprintf(s->local_addr, sizeof(s->local_addr), "unknown");
-	if (getpeername(s->fd, (struct sockaddr *)&ss, &len) == 0) {
-		sockaddr_text(&ss, len, s->addr, sizeof(s->addr));
-		s->loopback = sockaddr_is_loopback(&ss);
-	}
-	len = sizeof(ss);
-	if (getsockname(s->fd, (struct sockaddr *)&ss, &len) == 0)
-		sockaddr_text(&ss, len, s->local_addr, sizeof(s->local_addr));
+	s->loopback = sockaddr_fd_text(s->fd, s->addr, sizeof(s->addr),
+				       s->local_addr, sizeof(s->local_addr));
 }
 
 /* pop3d_session_accept - a new client */

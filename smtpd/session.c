@@ -373,33 +373,17 @@ session_is_waiting(const struct smtpd_session *s)
 static bool
 session_read(struct smtpd_session *s)
 {
-	for (;;) {
-		size_t room = buf_room(&s->in);
-		uint8_t *p;
-		ssize_t r;
+	size_t added;
+	int rc = stream_read_buf(&s->st, &s->in, &added);
 
-		if (room == 0)
-			return false;
-		p = buf_reserve(&s->in, room);
-		r = stream_read(&s->st, p, room);
-		if (r > 0) {
-			buf_commit(&s->in, (size_t)r);
-			event_timer_reset(s->timer,
-					  (uint64_t)param_smtpd_timeout * 1000);
-			/* Records OpenSSL decrypted already: take them now,
-			 * epoll would not say they are there. */
-			if (stream_has_pending(&s->st))
-				continue;
-			return false;
-		}
-		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return false;
-		if (r < 0 && stream_is_tls(&s->st))
-			log_info("TLS read error from %s[%s]: %s",
-				 s->client_name, s->client_addr,
-				 stream_error(&s->st));
-		return true;
-	}
+	if (added > 0)
+		event_timer_reset(s->timer, (uint64_t)param_smtpd_timeout * 1000);
+	if (rc == 0)
+		return false;
+	if (errno != 0 && stream_is_tls(&s->st))
+		log_info("TLS read error from %s[%s]: %s", s->client_name,
+			 s->client_addr, stream_error(&s->st));
+	return true;
 }
 
 /* session_greet - the banner, or 421 when the client has too many */

@@ -1,12 +1,13 @@
 /*
  * test_sockaddr.c - unit tests for lib/sockaddr.c: address text (v4,
  * v6, v4-mapped, an unreadable address), the loopback test, and Unix
- * socket paths at and past the limit.
+ * socket paths at and past the limit, both ends of a connected socket.
  */
 #include "tests/unit/testlib.h"
 
 #include <arpa/inet.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lib/sockaddr.h"
 
@@ -91,12 +92,50 @@ test_un(void **state)
 	assert_int_equal(strlen(sun.sun_path), sizeof(sun.sun_path) - 1);
 }
 
+/* test_fd_text - both ends of a TCP connection on 127.0.0.1 */
+static void
+test_fd_text(void **state)
+{
+	struct sockaddr_in sin;
+	socklen_t len = sizeof(sin);
+	char peer[64], local[64];
+	int lfd, cfd, afd;
+
+	(void)state;
+	lfd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(lfd >= 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(lfd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(listen(lfd, 1), 0);
+	assert_int_equal(getsockname(lfd, (struct sockaddr *)&sin, &len), 0);
+	cfd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_int_equal(connect(cfd, (struct sockaddr *)&sin, sizeof(sin)),
+			 0);
+	afd = accept(lfd, NULL, NULL);
+	assert_true(afd >= 0);
+	assert_true(sockaddr_fd_text(afd, peer, sizeof(peer), local,
+				     sizeof(local)));
+	assert_string_equal(peer, "127.0.0.1");
+	assert_string_equal(local, "127.0.0.1");
+	close(afd);
+	close(cfd);
+	close(lfd);
+	/* Not a socket: neither end is known. */
+	assert_false(sockaddr_fd_text(-1, peer, sizeof(peer), local,
+				      sizeof(local)));
+	assert_string_equal(peer, "unknown");
+	assert_string_equal(local, "unknown");
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_text_loopback),
 		cmocka_unit_test(test_un),
+		cmocka_unit_test(test_fd_text),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -290,6 +290,47 @@ test_write_after_peer_closed(void **state)
 	tls_ctx_free(&cctx);
 }
 
+/* test_read_buf - nothing there, data, a full buffer, the end */
+static void
+test_read_buf(void **state)
+{
+	struct stream st;
+	struct buf in;
+	size_t added = 99;
+	int sv[2];
+
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0,
+				    sv),
+			 0);
+	stream_init(&st, sv[0]);
+	buf_init(&in, 8);
+	assert_int_equal(stream_read_buf(&st, &in, &added), 0);
+	assert_int_equal(added, 0);
+	assert_int_equal(write(sv[1], "hello", 5), 5);
+	assert_int_equal(stream_read_buf(&st, &in, &added), 0);
+	assert_int_equal(added, 5);
+	assert_memory_equal(in.data, "hello", 5);
+	/* More than there is room for: the rest waits in the socket. */
+	assert_int_equal(write(sv[1], "worldwide", 9), 9);
+	assert_int_equal(stream_read_buf(&st, &in, &added), 0);
+	assert_int_equal(added, 3);
+	assert_int_equal(stream_read_buf(&st, &in, &added), 0);
+	assert_int_equal(added, 0);
+	buf_consume(&in, in.len);
+	/* The end: -1 with errno 0, what came before it kept. */
+	close(sv[1]);
+	assert_int_equal(stream_read_buf(&st, &in, &added), 0);
+	assert_int_equal(added, 6);
+	assert_int_equal(stream_read_buf(&st, &in, &added), -1);
+	assert_int_equal(errno, 0);
+	assert_int_equal(added, 0);
+	assert_memory_equal(in.data, "ldwide", 6);
+	buf_deinit(&in);
+	stream_deinit(&st);
+	close(sv[0]);
+}
+
 int
 main(void)
 {
@@ -309,6 +350,8 @@ main(void)
 						testlib_teardown),
 		cmocka_unit_test_setup_teardown(test_eof_and_errors,
 						testlib_setup,
+						testlib_teardown),
+		cmocka_unit_test_setup_teardown(test_read_buf, testlib_setup,
 						testlib_teardown),
 	};
 
