@@ -8,6 +8,7 @@ PID at the end, whatever happened. Everything listens on 127.0.0.1.
 Sanitizer builds: daemons write AddressSanitizer/UBSan reports into the
 instance's asan/ directory; a test fails when any report appears there.
 """
+import fcntl
 import os
 import pwd
 import re
@@ -54,6 +55,33 @@ def port_free(port):
         s.close()
 
 
+# A port that is free now may be picked by a test running beside this one
+# a moment later, before either has bound it. Every port handed out is
+# therefore claimed across the test processes: an flock on a file per
+# port, held until released or the process ends (the kernel drops it).
+CLAIM_DIR = os.path.join(tempfile.gettempdir(), "mrtest-ports")
+
+
+def claim_port(port):
+    """An open descriptor holding an exclusive claim on port, or None
+    when another test (or an earlier instance of this one) holds it."""
+    os.makedirs(CLAIM_DIR, exist_ok=True)
+    fd = os.open(os.path.join(CLAIM_DIR, str(port)),
+                 os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return None
+    return fd
+
+
+def release_claims(fds):
+    for fd in fds:
+        os.close(fd)
+    del fds[:]
+
+
 # Instance ports stay below the kernel's ephemeral range (32768 and up by
 # default), where outgoing connections take their local ports: a client
 # socket could otherwise hold a port an instance is about to bind.
@@ -61,15 +89,23 @@ BASE_MIN, BASE_MAX = 10000, 31000
 _next_base = [BASE_MIN + (os.getpid() % 200) * 100]
 
 
-def pick_base():
-    """A port base whose instance ports are all free (bounded search)."""
+def pick_base(claims):
+    """A port base whose instance ports are all free and claimed into
+    the list claims (bounded search)."""
     for _ in range(400):
         base = _next_base[0]
         _next_base[0] += 1000
         if _next_base[0] > BASE_MAX:
             _next_base[0] = BASE_MIN + (_next_base[0] % 1000) + 1
-        if all(port_free(base + off) for off in PORTS.values()):
-            return base
+        for off in PORTS.values():
+            fd = claim_port(base + off)
+            if fd is None:
+                break
+            claims.append(fd)
+        else:
+            if all(port_free(base + off) for off in PORTS.values()):
+                return base
+        release_claims(claims)
     raise RuntimeError("no free port base")
 
 
@@ -105,7 +141,8 @@ class Instance:
     def __init__(self, base=None, root_dir=None, drop_services=()):
         self.dir = tempfile.mkdtemp(prefix="mrtest-", dir=root_dir)
         os.chmod(self.dir, 0o755)
-        self.base = base or pick_base()
+        self.claims = []
+        self.base = base or pick_base(self.claims)
         self.pids = set()
         self.asan_dir = os.path.join(self.dir, "asan")
         os.mkdir(self.asan_dir)
@@ -300,6 +337,7 @@ class Instance:
                         os.kill(pid, signal.SIGKILL)
                     except OSError:
                         pass
+        release_claims(self.claims)
         reports = self.sanitizer_reports()
         if os.environ.get("MR_KEEP_TMP") is None:
             shutil.rmtree(self.dir, ignore_errors=True)

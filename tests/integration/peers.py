@@ -31,11 +31,20 @@ SMTP_SINK = "/usr/sbin/smtp-sink"
 DNSMASQ = "/usr/sbin/dnsmasq"
 
 
+# Claims on the ports free_port handed out, held for the life of the
+# test process (see mrtest.claim_port).
+_claims = []
+
+
 def free_port(host="127.0.0.1", kind=socket.SOCK_STREAM):
-    """A port free for TCP and UDP on host right now, from 2000-9999:
-    below both the instances' ports and the kernel's ephemeral range."""
+    """A port free for TCP and UDP on host right now and claimed against
+    the other test processes, from 2000-9999: below both the instances'
+    ports and the kernel's ephemeral range."""
     for _ in range(200):
         port = random.randrange(2000, 10000)
+        fd = mrtest.claim_port(port)
+        if fd is None:
+            continue
         ok = True
         for k in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
             s = socket.socket(socket.AF_INET, k)
@@ -47,7 +56,9 @@ def free_port(host="127.0.0.1", kind=socket.SOCK_STREAM):
             finally:
                 s.close()
         if ok:
+            _claims.append(fd)
             return port
+        os.close(fd)
     raise AssertionError("no free port")
 
 
