@@ -17,39 +17,20 @@
 #include "lib/params.h"
 #include "lib/tls.h"
 
-/* imapd_tls_init - the server TLS context, when there is a certificate */
+/* imapd_tls_init - the TLS context of this process, if TLS is wanted */
 static void
 imapd_tls_init(struct imapd *im)
 {
-	enum tls_level level;
-	char err[TLS_ERROR_MAX];
-	bool must;
+	const struct tls_server_conf conf = {
+		.service = "imapd",
+		.level = param_imapd_tls_security_level,
+		.wrapper = param_imapd_tls_wrappermode,
+		.cert_file = param_imapd_tls_cert_file,
+		.key_file = param_imapd_tls_key_file,
+		.queue_dir = param_queue_directory,
+	};
 
-	if (tls_level_from_text(param_imapd_tls_security_level, &level) < 0)
-		log_fatal_code(MR_EXIT_CONFIG,
-			       "imapd_tls_security_level: unknown level \"%s\"",
-			       param_imapd_tls_security_level);
-	im->tls_level = level;
-	must = param_imapd_tls_wrappermode || level == TLS_LEVEL_ENCRYPT;
-	if (level == TLS_LEVEL_NONE && !param_imapd_tls_wrappermode)
-		return;
-	/* Without a certificate imaps closes every connection and an
-	 * "encrypt" imap logs nobody in; like pop3d, that is said once,
-	 * as `mailroom init` writes the imaps service before there is a
-	 * certificate. */
-	if (param_imapd_tls_cert_file[0] == '\0') {
-		if (must)
-			log_warn("imapd: TLS is required but "
-				 "imapd_tls_cert_file is not set");
-		return;
-	}
-	im->tls = tls_server_ctx_instance(param_imapd_tls_cert_file,
-					  param_imapd_tls_key_file,
-					  param_queue_directory, err,
-					  sizeof(err));
-	if (im->tls == NULL)
-		log_warn("imapd: %s; %s", err,
-			 must ? "TLS is required" : "STARTTLS is not offered");
+	im->tls = tls_server_setup(&conf, &im->tls_level);
 }
 
 /* imapd_init - per-process state once configuration is loaded */

@@ -9,6 +9,7 @@
  * tls_conn_error/verified/trusted/resumed/describe, tls_log_established
  * tls_conn_session_get/set, tls_session_free - client session resumption
  * tls_make_self_signed - key and certificate for `mailroom init`
+ * tls_server_setup     - a daemon's level and context: the shared rule
  *
  * Untrusted input: everything the peer sends, parsed by OpenSSL; the
  * peer's certificate (only checked, never trusted by default); the ticket
@@ -917,8 +918,8 @@ out:
 	return rc;
 }
 
-/* tls_level_from_text - a *_tls_security_level value */
-int
+/* tls_level_from_text - a *_tls_security_level value; -1 if unknown */
+static int
 tls_level_from_text(const char *text, enum tls_level *level_r)
 {
 	if (text[0] == '\0' || strcmp(text, "none") == 0)
@@ -933,7 +934,7 @@ tls_level_from_text(const char *text, enum tls_level *level_r)
 }
 
 /* tls_server_ctx_instance - a server context with the shared ticket key */
-struct tls_ctx *
+static struct tls_ctx *
 tls_server_ctx_instance(const char *cert_file, const char *key_file,
 			const char *queue_dir, char *err, size_t err_size)
 {
@@ -956,4 +957,42 @@ tls_server_ctx_instance(const char *cert_file, const char *key_file,
 			 "the process that made them",
 			 why);
 	return ctx;
+}
+
+/* tls_server_setup - a daemon's level and context from its parameters */
+struct tls_ctx *
+tls_server_setup(const struct tls_server_conf *conf, enum tls_level *level_r)
+{
+	char err[TLS_ERROR_MAX + 2 * PATH_MAX];
+	struct tls_ctx *ctx;
+	bool required;
+
+	if (tls_level_from_text(conf->level, level_r) < 0)
+		log_fatal_code(MR_EXIT_CONFIG,
+			       "%s_tls_security_level: unknown level \"%s\" "
+			       "(none, may or encrypt)",
+			       conf->service, log_safe_str(conf->level));
+	required = *level_r == TLS_LEVEL_ENCRYPT || conf->wrapper;
+	if (*level_r == TLS_LEVEL_NONE && !conf->wrapper)
+		return NULL;
+	if (conf->cert_file[0] == '\0') {
+		if (required)
+			log_fatal_code(MR_EXIT_CONFIG,
+				       "%s_tls_cert_file is not set: TLS "
+				       "can't be enabled",
+				       conf->service);
+		return NULL;
+	}
+	ctx = tls_server_ctx_instance(conf->cert_file, conf->key_file,
+				      conf->queue_dir, err, sizeof(err));
+	if (ctx != NULL)
+		return ctx;
+	/* Postfix's words for the same two situations. */
+	if (required)
+		log_fatal_code(MR_EXIT_CONFIG,
+			       "No server certs available. TLS can't be "
+			       "enabled: %s",
+			       err);
+	log_warn("No server certs available. TLS won't be enabled: %s", err);
+	return NULL;
 }

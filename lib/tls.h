@@ -114,7 +114,6 @@ struct tls_ctx *tls_client_ctx_new(const char *ca_file, char *err,
 int tls_ctx_ticket_keys_load(struct tls_ctx *ctx, const char *path, char *err,
 			     size_t err_size);
 
-/* tls_ctx_ref - one more reference on ctx. */
 /* The server TLS policy of smtpd, pop3d and imapd (*_tls_security_level). */
 enum tls_level {
 	TLS_LEVEL_NONE,		/* no STARTTLS/STLS */
@@ -123,24 +122,38 @@ enum tls_level {
 };
 
 /*
- * tls_level_from_text - "" or "none", "may", "encrypt" into *level_r.
- * Returns 0, or -1 for anything else (the caller names its parameter).
+ * A daemon's server TLS parameters from main.cf: SERVICE_tls_security_level,
+ * SERVICE_tls_wrappermode, SERVICE_tls_cert_file and SERVICE_tls_key_file.
  */
-int tls_level_from_text(const char *text, enum tls_level *level_r);
+struct tls_server_conf {
+	const char *service;	/* the prefix: "smtpd", "pop3d", "imapd" */
+	const char *level;	/* "" or none, may, encrypt */
+	bool wrapper;		/* TLS from the first byte */
+	const char *cert_file;	/* PEM chain, leaf first; "" for none */
+	const char *key_file;	/* PEM private key */
+	const char *queue_dir;	/* private/ holds the shared ticket key */
+};
 
 /*
- * tls_server_ctx_instance - tls_server_ctx_new for a daemon of the
- * instance whose queue is queue_dir, with the session-ticket key every
- * process shares (queue_dir/private/TLS_TICKET_KEY_FILE, loaded with
- * tls_ctx_ticket_keys_load). A ticket key that cannot be loaded is a
- * warning: sessions then resume only with the process that made them.
- * Returns NULL with err when the certificate or key cannot be loaded.
+ * tls_server_setup - the level and the server context of a daemon, by the
+ * one rule smtpd, pop3d and imapd share. TLS is required at level encrypt
+ * and in wrapper mode, wanted at level may, and off at none (or empty)
+ * without wrapper mode. When it is wanted, no certificate configured
+ * means no TLS, and one that cannot be loaded a warning ("No server certs
+ * available. TLS won't be enabled: REASON") and no TLS. When it is
+ * required, either is a configuration error, as an unknown level always
+ * is: the process exits with MR_EXIT_CONFIG (and master does not restart
+ * the service before the next reload). The context carries the session
+ * ticket key every process of the instance shares
+ * (queue_dir/private/TLS_TICKET_KEY_FILE, tls_ctx_ticket_keys_load); a
+ * key that cannot be loaded is a warning, and sessions then resume only
+ * with the process that made them. Sets *level_r; returns the context,
+ * or NULL for no TLS.
  */
-struct tls_ctx *tls_server_ctx_instance(const char *cert_file,
-					const char *key_file,
-					const char *queue_dir, char *err,
-					size_t err_size);
+struct tls_ctx *tls_server_setup(const struct tls_server_conf *conf,
+				 enum tls_level *level_r);
 
+/* tls_ctx_ref - one more reference on ctx. */
 void tls_ctx_ref(struct tls_ctx *ctx);
 
 /* tls_ctx_free - drop one reference (NULL is fine) and NULL *ctx. */

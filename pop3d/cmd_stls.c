@@ -2,7 +2,7 @@
  * cmd_stls.c - STLS (RFC 2595 4), implicit TLS on the pop3s port (RFC
  * 8314) and the rule for passwords in clear.
  *
- * pop3d_tls_level_parse, pop3d_tls_init/deinit (the process's TLS context
+ * pop3d_tls_init/deinit (the process's TLS context
  * from main.cf), pop3d_tls_is_offered, pop3d_plaintext_allowed, cmd_stls,
  * pop3d_tls_begin and pop3d_tls_step (the handshake, then a fresh start).
  *
@@ -11,10 +11,9 @@
  * without TLS, loopback included (Dovecot's ssl = required).
  * pop3d_tls_wrappermode = yes starts TLS at connect, whatever the level.
  * The certificate is read once, when the process starts: a reload (new
- * processes) picks up a renewed one. No certificate file at all means no
- * TLS at level may; one that cannot be loaded is a warning at level may
- * (STLS is then not offered) and a configuration error at encrypt and in
- * wrapper mode: the process exits with MR_EXIT_CONFIG.
+ * processes) picks up a renewed one. Without a usable certificate "may"
+ * goes on without STLS, while encrypt and wrapper mode are configuration
+ * errors (the rule of tls_server_setup).
  *
  * SECURITY: nothing the client sent in plaintext survives STLS: commands
  * pipelined behind it are dropped unread (the CVE-2021-33515 and
@@ -30,53 +29,21 @@
 #include "lib/params.h"
 #include "pop3d/pop3d.h"
 
-/* pop3d_tls_level_parse - pop3d_tls_security_level to the enum */
-enum tls_level
-pop3d_tls_level_parse(const char *value)
-{
-	enum tls_level level;
-
-	if (tls_level_from_text(value, &level) == 0)
-		return level;
-	log_fatal_code(MR_EXIT_CONFIG,
-		       "pop3d_tls_security_level: unknown level \"%s\" "
-		       "(none, may or encrypt)",
-		       log_safe_str(value));
-}
-
 /* pop3d_tls_init - the TLS context of this process, if TLS is wanted */
 void
 pop3d_tls_init(struct pop3d *pd)
 {
-	char err[TLS_ERROR_MAX + 2 * 4096];
-	bool must;
+	const struct tls_server_conf conf = {
+		.service = "pop3d",
+		.level = param_pop3d_tls_security_level,
+		.wrapper = param_pop3d_tls_wrappermode,
+		.cert_file = param_pop3d_tls_cert_file,
+		.key_file = param_pop3d_tls_key_file,
+		.queue_dir = param_queue_directory,
+	};
 
-	pd->tls_level = pop3d_tls_level_parse(param_pop3d_tls_security_level);
 	pd->tls_wrapper = param_pop3d_tls_wrappermode;
-	if (pd->tls_level == TLS_LEVEL_NONE && !pd->tls_wrapper)
-		return;
-	must = pd->tls_level == TLS_LEVEL_ENCRYPT || pd->tls_wrapper;
-	if (param_pop3d_tls_cert_file[0] == '\0') {
-		if (must)
-			log_fatal_code(MR_EXIT_CONFIG,
-				       "pop3d_tls_cert_file is not set: TLS "
-				       "can't be enabled");
-		return;
-	}
-	pd->tls = tls_server_ctx_instance(param_pop3d_tls_cert_file,
-					  param_pop3d_tls_key_file,
-					  param_queue_directory, err,
-					  sizeof(err));
-	if (pd->tls == NULL) {
-		if (must)
-			log_fatal_code(MR_EXIT_CONFIG,
-				       "No server certs available. TLS can't "
-				       "be enabled: %s",
-				       err);
-		log_warn("No server certs available. TLS won't be enabled: %s",
-			 err);
-		return;
-	}
+	pd->tls = tls_server_setup(&conf, &pd->tls_level);
 }
 
 /* pop3d_tls_deinit - drop the context */

@@ -189,14 +189,8 @@ void pop3d_bad_command(struct pop3d_session *s);
 
 /* cmd_stls.c */
 /*
- * pop3d_tls_level_parse - a pop3d_tls_security_level value: none (or
- * empty), may or encrypt; anything else is fatal (MR_EXIT_CONFIG).
- */
-enum tls_level pop3d_tls_level_parse(const char *value);
-/*
- * pop3d_tls_init - the process's TLS context from main.cf. Without a
- * certificate file TLS is off; one that cannot be loaded is a warning at
- * level may and fatal (MR_EXIT_CONFIG) at encrypt or in wrapper mode.
+ * pop3d_tls_init - the process's TLS level and context from main.cf, by
+ * the rule of tls_server_setup.
  */
 void pop3d_tls_init(struct pop3d *pd);
 void pop3d_tls_deinit(struct pop3d *pd);

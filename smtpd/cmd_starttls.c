@@ -10,10 +10,10 @@
  * and QUIT gets 530 5.7.0 before TLS. smtpd_tls_wrappermode=yes starts TLS
  * at connect, whatever the level. The certificate is read once, when the
  * process starts: a reload (new processes) picks up a renewed one.
- * Without a usable certificate "may" goes on without TLS (a warning, and
- * 454 4.7.0 to STARTTLS), while "encrypt" and wrapper mode are
- * configuration errors: the process exits with MR_EXIT_CONFIG, as Postfix
- * refuses to run them without certificates.
+ * Without a usable certificate "may" goes on without TLS (454 4.7.0 to
+ * STARTTLS), while "encrypt" and wrapper mode are configuration errors,
+ * as Postfix refuses to run them without certificates (the rule of
+ * tls_server_setup).
  *
  * SECURITY: nothing the client sent in plaintext survives STARTTLS:
  * commands pipelined behind it are dropped (CVE-2011-0411), and after the
@@ -32,37 +32,17 @@
 void
 smtpd_tls_init(struct smtpd *sd)
 {
-	char err[TLS_ERROR_MAX + 2 * 4096];
-	bool must;
+	const struct tls_server_conf conf = {
+		.service = "smtpd",
+		.level = param_smtpd_tls_security_level,
+		.wrapper = param_smtpd_tls_wrappermode,
+		.cert_file = param_smtpd_tls_cert_file,
+		.key_file = param_smtpd_tls_key_file,
+		.queue_dir = param_queue_directory,
+	};
 
-	if (tls_level_from_text(param_smtpd_tls_security_level,
-				&sd->tls_level) < 0)
-		log_fatal_code(MR_EXIT_CONFIG,
-			       "smtpd_tls_security_level: unknown level \"%s\" "
-			       "(none, may or encrypt)",
-			       log_safe_str(param_smtpd_tls_security_level));
 	sd->tls_wrapper = param_smtpd_tls_wrappermode;
-	if (sd->tls_level == TLS_LEVEL_NONE && !sd->tls_wrapper)
-		return;
-	must = sd->tls_level == TLS_LEVEL_ENCRYPT || sd->tls_wrapper;
-	if (param_smtpd_tls_cert_file[0] == '\0')
-		snprintf(err, sizeof(err), "smtpd_tls_cert_file is not set");
-	else
-		sd->tls = tls_server_ctx_instance(param_smtpd_tls_cert_file,
-						  param_smtpd_tls_key_file,
-						  param_queue_directory, err,
-						  sizeof(err));
-	if (sd->tls == NULL) {
-		/* Postfix's words for the same situation. */
-		if (must)
-			log_fatal_code(MR_EXIT_CONFIG,
-				       "No server certs available. TLS can't "
-				       "be enabled: %s",
-				       err);
-		log_warn("No server certs available. TLS won't be enabled: %s",
-			 err);
-		return;
-	}
+	sd->tls = tls_server_setup(&conf, &sd->tls_level);
 }
 
 /* smtpd_tls_deinit - drop the context */

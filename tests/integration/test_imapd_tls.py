@@ -96,6 +96,29 @@ class TlsTest(ImapTest):
         self.assertTrue(p.closed())
 
 
+class NoCertificateTest(ImapTest):
+    """A certificate that cannot be loaded: imap goes on without STARTTLS
+    (a warning); imaps, which cannot work without one, is a configuration
+    error (the process exits with 78 and master does not respawn it)."""
+
+    @classmethod
+    def configure_class(cls):
+        cls.mr.configure(imapd_tls_cert_file=os.path.join(
+            cls.mr.dir, "tls", "missing.pem"))
+
+    def test_no_starttls_and_imaps_refused(self):
+        c = Raw(self.mr.port("imap"))
+        self.addCleanup(c.close)
+        self.assertEqual(c.line(), b"* OK [CAPABILITY " + CAPS +
+                         b" AUTH=PLAIN] mailroom ready.")
+        self.assertEqual(c.cmd(b"STARTTLS"),
+                         [b"t1 BAD TLS support isn't enabled."])
+        self.mr.wait_log("warning: No server certs available. TLS won't "
+                         "be enabled: cannot load certificate chain from ")
+        self.mr.wait_log("fatal: No server certs available. TLS can't be "
+                         "enabled: cannot load certificate chain from ")
+
+
 class EncryptTest(ImapTest):
     """imapd_tls_security_level = encrypt: passwords only inside TLS,
     even from loopback (disable_plaintext_auth does the same for other

@@ -1,7 +1,7 @@
 /*
- * test_stls.c - unit tests for pop3d/cmd_stls.c: the TLS levels, the
- * context a process makes from main.cf (and the configuration errors),
- * and the table of who may send a password: CAPA's STLS, USER and SASL
+ * test_stls.c - unit tests for pop3d/cmd_stls.c (the TLS levels and
+ * certificate cases are test_tls_server's): the table of who may send a
+ * password: CAPA's STLS, USER and SASL
  * lines, the answers to USER, AUTH PLAIN and STLS, and the security
  * element of the log lines, for loopback or not, TLS or not, each level
  * and both values of disable_plaintext_auth.
@@ -66,145 +66,6 @@ teardown(void **state)
 	(void)state;
 	testlib_rmtree(dir);
 	return 0;
-}
-
-static void
-test_level_parse(void **state)
-{
-	static const struct {
-		const char *value;
-		int level;	/* -1: configuration error */
-	} rows[] = {
-		{ "", TLS_LEVEL_NONE },
-		{ "none", TLS_LEVEL_NONE },
-		{ "may", TLS_LEVEL_MAY },
-		{ "encrypt", TLS_LEVEL_ENCRYPT },
-		{ "MAY", -1 },
-		{ "verify", -1 },
-		{ "may ", -1 },
-		{ "\x01", -1 },
-	};
-	volatile size_t i;
-
-	(void)state;
-	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		volatile int got = -2;
-
-		if (rows[i].level >= 0) {
-			got = pop3d_tls_level_parse(rows[i].value);
-			assert_int_equal(got, rows[i].level);
-			continue;
-		}
-		testlib_log_expect("pop3d_tls_security_level: unknown level");
-		if (!TESTLIB_EXPECT_EXIT(got = pop3d_tls_level_parse(
-						 rows[i].value)))
-			fail_msg("row %zu: accepted", i);
-		assert_int_equal(testlib_exit_code, MR_EXIT_CONFIG);
-	}
-}
-
-/* Which certificate a test_init row configures. */
-enum cert_choice {
-	CERT_NONE,		/* none at all */
-	CERT_GOOD,		/* pop3d_tls_cert_file and _key_file */
-	CERT_SMTPD,		/* smtpd's, which pop3d's default to */
-	CERT_MISSING,		/* a file that does not exist */
-	CERT_NO_KEY,		/* the key file is the certificate */
-};
-
-static void
-test_init(void **state)
-{
-	static const struct {
-		enum cert_choice cert;
-		const char *cf;		/* more main.cf lines */
-		bool has_ctx;
-		bool fatal;
-		const char *log;	/* expected warning or fatal text */
-	} rows[] = {
-		/* The default level with a certificate: TLS. */
-		{ CERT_GOOD, "", true, false, NULL },
-		{ CERT_SMTPD, "", true, false, NULL },
-		{ CERT_SMTPD, "pop3d_tls_security_level = none\n", false, false,
-		  NULL },
-		{ CERT_GOOD, "pop3d_tls_wrappermode = yes\n", true, false,
-		  NULL },
-		/* No certificate configured: quietly no TLS. */
-		{ CERT_NONE, "", false, false, NULL },
-		/* One that cannot be loaded: a warning, no TLS. */
-		{ CERT_MISSING, "", false, false,
-		  "No server certs available. TLS won't be enabled: cannot "
-		  "load certificate chain from " },
-		{ CERT_NO_KEY, "", false, false,
-		  "cannot load private key from " },
-		/* TLS required without a certificate: fatal. */
-		{ CERT_NONE, "pop3d_tls_security_level = encrypt\n", false,
-		  true, "pop3d_tls_cert_file is not set" },
-		{ CERT_NONE,
-		  "pop3d_tls_wrappermode = yes\n"
-		  "pop3d_tls_security_level = none\n",
-		  false, true, "pop3d_tls_cert_file is not set" },
-		{ CERT_MISSING, "pop3d_tls_wrappermode = yes\n", false, true,
-		  "No server certs available. TLS can't be enabled: cannot "
-		  "load certificate chain" },
-		{ CERT_NO_KEY, "pop3d_tls_security_level = encrypt\n", false,
-		  true, "No server certs available. TLS can't be enabled: "
-			"cannot load private key" },
-	};
-	volatile size_t i;
-
-	(void)state;
-	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		char cf[TEST_CF_MAX];
-		struct pop3d pd;
-
-		switch (rows[i].cert) {
-		case CERT_NONE:
-			snprintf(cf, sizeof(cf), "%s", rows[i].cf);
-			break;
-		case CERT_GOOD:
-			snprintf(cf, sizeof(cf),
-				 "pop3d_tls_cert_file = %s\n"
-				 "pop3d_tls_key_file = %s\n%s",
-				 cert, key, rows[i].cf);
-			break;
-		case CERT_SMTPD:
-			snprintf(cf, sizeof(cf),
-				 "smtpd_tls_cert_file = %s\n"
-				 "smtpd_tls_key_file = %s\n%s",
-				 cert, key, rows[i].cf);
-			break;
-		case CERT_MISSING:
-			snprintf(cf, sizeof(cf),
-				 "pop3d_tls_cert_file = %s.missing\n%s", cert,
-				 rows[i].cf);
-			break;
-		case CERT_NO_KEY:
-			snprintf(cf, sizeof(cf),
-				 "pop3d_tls_cert_file = %s\n"
-				 "pop3d_tls_key_file = %s\n%s",
-				 cert, cert, rows[i].cf);
-			break;
-		}
-		load_cf(cf);
-		memset(&pd, 0, sizeof(pd));
-		if (rows[i].log != NULL)
-			testlib_log_expect(rows[i].log);
-		if (rows[i].fatal) {
-			if (!TESTLIB_EXPECT_EXIT(pop3d_tls_init(&pd)))
-				fail_msg("row %zu: not fatal", i);
-			assert_int_equal(testlib_exit_code, MR_EXIT_CONFIG);
-		} else {
-			pop3d_tls_init(&pd);
-		}
-		if (rows[i].log != NULL && !testlib_log_contains(rows[i].log))
-			fail_msg("row %zu: no log line \"%s\"", i,
-				 rows[i].log);
-		if ((pd.tls != NULL) != rows[i].has_ctx)
-			fail_msg("row %zu: context %s", i,
-				 pd.tls != NULL ? "made" : "missing");
-		pop3d_tls_deinit(&pd);
-	}
 }
 
 /* A row of the password table: the session, then what it is told. */
@@ -429,11 +290,6 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_level_parse,
-						testlib_setup,
-						testlib_teardown),
-		cmocka_unit_test_setup_teardown(test_init, testlib_setup,
-						testlib_teardown),
 		cmocka_unit_test_setup_teardown(test_plaintext_rule,
 						testlib_setup,
 						testlib_teardown),
