@@ -235,8 +235,8 @@ sasl_plain_login(struct imapd_session *s, const char *b64, size_t len)
 			  error);
 		return;
 	}
-	/* No proxy logins: an authzid must name the same user. */
-	if (sp.authzid[0] != '\0' && strcasecmp(sp.authzid, sp.authcid) != 0)
+	/* No proxy logins: the password check fails. */
+	if (sasl_plain_is_proxy(&sp))
 		login_start(s, sp.authcid, "", "PLAIN");
 	else
 		login_start(s, sp.authcid, sp.passwd, "PLAIN");

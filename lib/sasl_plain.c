@@ -2,6 +2,7 @@
  * sasl_plain.c - SASL PLAIN responses (see sasl_plain.h).
  *
  * sasl_plain_decode - base64 text to authzid, authcid, passwd
+ * sasl_plain_is_proxy - an authzid naming someone else
  *
  * SECURITY: input comes from an unauthenticated client and holds a
  * password: it is decoded into the caller's struct only, never logged,
@@ -14,6 +15,7 @@
 #include <string.h>
 
 #include "lib/base64.h"
+#include "lib/str.h"
 
 /* sasl_plain_decode - decode and split */
 int
@@ -50,4 +52,11 @@ sasl_plain_decode(const char *b64, size_t len, struct sasl_plain *out,
 		return -1;
 	}
 	return 0;
+}
+
+/* sasl_plain_is_proxy - an authzid other than the authcid */
+bool
+sasl_plain_is_proxy(const struct sasl_plain *sp)
+{
+	return sp->authzid[0] != '\0' && !str_eq_ci(sp->authzid, sp->authcid);
 }

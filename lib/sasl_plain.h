@@ -13,6 +13,7 @@
 #ifndef MR_SASL_PLAIN_H
 #define MR_SASL_PLAIN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -39,5 +40,12 @@ struct sasl_plain {
  */
 int sasl_plain_decode(const char *b64, size_t len, struct sasl_plain *out,
 		      const char **error_r);
+
+/*
+ * sasl_plain_is_proxy - whether *sp asks to act as another user: an
+ * authzid other than the authcid (ASCII case aside). mailroom allows no
+ * proxy logins; the daemons fail such a login as a wrong password.
+ */
+bool sasl_plain_is_proxy(const struct sasl_plain *sp);
 
 #endif

@@ -98,8 +98,8 @@ sasl_plain_login(struct pop3d_session *s, const char *b64, size_t len)
 	}
 	mem_free(&s->user);
 	s->user = mem_strdup(sp.authcid);
-	/* No proxy logins: an authzid must name the same user. */
-	if (sp.authzid[0] != '\0' && strcasecmp(sp.authzid, sp.authcid) != 0)
+	/* No proxy logins: the password check fails. */
+	if (sasl_plain_is_proxy(&sp))
 		pop3d_login_start(s, sp.authcid, "", "PLAIN");
 	else
 		pop3d_login_start(s, sp.authcid, sp.passwd, "PLAIN");

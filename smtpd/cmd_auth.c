@@ -241,9 +241,7 @@ auth_plain(struct smtpd_session *s, const uint8_t *resp, size_t n)
 		return;
 	if (sasl_plain_decode((const char *)resp, n, &sp, &error) < 0) {
 		auth_failed(s, "");
-	} else if (sp.authzid[0] != '\0' &&
-		   !str_eq_ci(sp.authzid, sp.authcid)) {
-		/* No proxy authorization: only one's own identity. */
+	} else if (sasl_plain_is_proxy(&sp)) {
 		auth_failed(s, sp.authcid);
 	} else {
 		auth_check(s, sp.authcid, sp.passwd);

@@ -1,6 +1,7 @@
 /*
  * test_sasl_plain.c - unit tests for lib/sasl_plain.c: canonical base64
- * only, exactly two NULs, non-empty authcid and passwd, the size limit.
+ * only, exactly two NULs, non-empty authcid and passwd, the size limit,
+ * and which authzids ask for a proxy login.
  */
 #include "tests/unit/testlib.h"
 
@@ -80,6 +81,33 @@ test_limit(void **state)
 	assert_string_equal(error, "invalid base64");
 }
 
+static void
+test_proxy(void **state)
+{
+	static const struct {
+		const char *b64;	/* authzid NUL authcid NUL passwd */
+		bool proxy;
+	} cases[] = {
+		{ "AGFsaWNlAHNlY3JldA==", false },	/* "", alice */
+		{ "YWxpY2UAYWxpY2UAcw==", false },	/* alice, alice */
+		{ "QUxJQ0UAYWxpY2UAcw==", false },	/* ALICE, alice */
+		{ "Ym9iAGFsaWNlAHMgcw==", true },	/* bob, alice */
+		{ "YWxpY2UxAGFsaWNlAHM=", true },	/* alice1, alice */
+	};
+	struct sasl_plain sp;
+	const char *error;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(sasl_plain_decode(cases[i].b64,
+						   strlen(cases[i].b64), &sp,
+						   &error),
+				 0);
+		if (sasl_plain_is_proxy(&sp) != cases[i].proxy)
+			fail_msg("case %zu: %s", i, cases[i].b64);
+	}
+}
+
 int
 main(void)
 {
@@ -87,6 +115,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_rows, testlib_setup,
 						testlib_teardown),
 		cmocka_unit_test_setup_teardown(test_limit, testlib_setup,
+						testlib_teardown),
+		cmocka_unit_test_setup_teardown(test_proxy, testlib_setup,
 						testlib_teardown),
 	};
 
