@@ -161,16 +161,13 @@ login_cache_verify(struct login_cache *lc, struct users *u, const char *name,
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	now_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 	rc = users_lookup(u, name, entry_r, error_r);
+	if (rc < 0)
+		return -1;
 	if (rc == 1 && login_cache_check(lc, entry_r->name, entry_r->hash,
 					 password, now_ms))
 		return 1;
-	if (rc < 0)
-		return -1;
-	rc = users_verify(u, name, password, error_r);
-	if (rc != 1)
-		return rc;
-	/* Read again: the entry the password was checked against. */
-	rc = users_lookup(u, name, entry_r, error_r);
+	rc = users_verify_entry(u, rc == 1 ? entry_r : NULL, password,
+				error_r);
 	if (rc == 1)
 		login_cache_add(lc, entry_r->name, entry_r->hash, password,
 				now_ms);

@@ -6,6 +6,7 @@
  * users_add/passwd/del - change one user under the table's write lock
  * users_lookup        - one user, value checked
  * users_verify        - login check, same cost for unknown users
+ * users_verify_entry  - its check, for an entry already looked up
  * users_verify_prepare/check - the same in two steps (worker threads)
  * users_list          - every user, sorted
  * users_maildir_create - the Maildir of a new user, without following links
@@ -659,38 +660,43 @@ int
 users_verify(struct users *u, const char *name, const char *password,
 	     const char **error_r)
 {
-	char canon[USERS_NAME_MAX + 1];
 	struct users_entry e;
-	const char *out;
-	size_t len;
-	int rc = 0;
+	int rc = users_lookup(u, name, &e, error_r);
 
-	if (users_canonical(name, canon))
-		rc = users_lookup_canonical(u, canon, &e, error_r);
 	if (rc < 0)
 		return -1;
-	if (rc == 0 || strnlen(password, USERS_PASSWORD_MAX + 1) >
-			       USERS_PASSWORD_MAX) {
+	rc = users_verify_entry(u, rc == 1 ? &e : NULL, password, error_r);
+	explicit_bzero(&e, sizeof(e));
+	return rc;
+}
+
+/* users_verify_entry - check password against a looked-up entry */
+int
+users_verify_entry(struct users *u, const struct users_entry *entry,
+		   const char *password, const char **error_r)
+{
+	const char *out;
+	size_t len;
+
+	if (entry == NULL || strnlen(password, USERS_PASSWORD_MAX + 1) >
+				     USERS_PASSWORD_MAX) {
 		/* SECURITY: spend what a real check spends, then say no.
 		 * An over-long password hashes as "" (crypt refuses it). */
-		(void)users_crypt(u,
-				  rc == 0 ? password : "", users_dummy_hash);
+		(void)users_crypt(u, entry == NULL ? password : "",
+				  users_dummy_hash);
 		return 0;
 	}
-	out = users_crypt(u, password, e.hash);
-	if (out == NULL) {
-		explicit_bzero(&e, sizeof(e));
+	out = users_crypt(u, password, entry->hash);
+	if (out == NULL)
 		return users_fail(u, error_r,
 				  "users table %s: cannot check the hash of "
 				  "\"%s\"",
-				  u->db_path, canon);
-	}
-	len = strlen(e.hash);
+				  u->db_path, entry->name);
+	len = strlen(entry->hash);
 	/* The output of a setting has a fixed length: comparing lengths
 	 * first tells nothing about the password. */
-	rc = strlen(out) == len && users_equal_ct(out, e.hash, len) ? 1 : 0;
-	explicit_bzero(&e, sizeof(e));
-	return rc;
+	return strlen(out) == len && users_equal_ct(out, entry->hash, len) ? 1
+									   : 0;
 }
 
 /* users_verify_prepare - the hash to check a login against */

@@ -146,6 +146,15 @@ int users_verify(struct users *u, const char *name, const char *password,
 		 const char **error_r);
 
 /*
+ * users_verify_entry - the check of users_verify for an entry users_lookup
+ * has found, or for entry NULL when it found none (the dummy hash is
+ * spent all the same). Returns 1, 0 or -1 as users_verify; for a caller
+ * that needs the entry too, without a second lookup.
+ */
+int users_verify_entry(struct users *u, const struct users_entry *entry,
+		       const char *password, const char **error_r);
+
+/*
  * struct users_check - a login's hash, found by users_verify_prepare for
  * users_verify_check: users_verify in two steps, so that the expensive
  * hashing can run in a worker thread (lib/workpool) while the lookup,

@@ -70,6 +70,7 @@ test_verify(void **state)
 	struct users *u;
 	const char *error = NULL;
 	char dir[64], *spec, *base;
+	unsigned long crypts;
 	int i;
 
 	(void)state;
@@ -79,6 +80,8 @@ test_verify(void **state)
 	u = users_new(spec, base, USERS_SCHEME_SHA512, &error);
 	assert_non_null(u);
 	assert_int_equal(users_add(u, "alice", "first", NULL, &error), 0);
+	/* One hash for the first login, none for the remembered ones. */
+	crypts = users_crypt_count(u);
 	for (i = 0; i < 3; i++) {
 		memset(&entry, 0, sizeof(entry));
 		assert_int_equal(login_cache_verify(lc, u, "alice", "first",
@@ -87,12 +90,16 @@ test_verify(void **state)
 		assert_string_equal(entry.name, "alice");
 		assert_true(entry.maildir[0] != '\0');
 	}
+	assert_int_equal(users_crypt_count(u), crypts + 1);
+	/* Failures are hashed in full, an unknown user too. */
 	assert_int_equal(login_cache_verify(lc, u, "alice", "First", &entry,
 					    &error),
 			 0);
+	assert_int_equal(users_crypt_count(u), crypts + 2);
 	assert_int_equal(login_cache_verify(lc, u, "nobody", "first", &entry,
 					    &error),
 			 0);
+	assert_int_equal(users_crypt_count(u), crypts + 3);
 	/* A new password: the remembered login no longer counts. */
 	assert_int_equal(users_passwd(u, "alice", "second", &error), 0);
 	assert_int_equal(login_cache_verify(lc, u, "alice", "first", &entry,
