@@ -59,15 +59,17 @@ def port_free(port):
 # a moment later, before either has bound it. Every port handed out is
 # therefore claimed across the test processes: an flock on a file per
 # port, held until released or the process ends (the kernel drops it).
-CLAIM_DIR = os.path.join(tempfile.gettempdir(), "mrtest-ports")
+# One directory per user, so that no run trips over another user's files.
+CLAIM_DIR = os.path.join(tempfile.gettempdir(),
+                         "mrtest-ports-%d" % os.getuid())
 
 
 def claim_port(port):
     """An open descriptor holding an exclusive claim on port, or None
     when another test (or an earlier instance of this one) holds it."""
-    os.makedirs(CLAIM_DIR, exist_ok=True)
+    os.makedirs(CLAIM_DIR, mode=0o700, exist_ok=True)
     fd = os.open(os.path.join(CLAIM_DIR, str(port)),
-                 os.O_RDWR | os.O_CREAT, 0o666)
+                 os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
