@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/tls.h"
+
 /* Captured lines and declared expectations; test-only process state. */
 #define TESTLIB_MAX_LINES 256
 #define TESTLIB_MAX_EXPECT 32
@@ -142,4 +144,18 @@ void
 testlib_rmtree(const char *dir)
 {
 	nftw(dir, rmtree_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+void
+testlib_tls_cert(const char *dir, const char *stem, const char *host,
+		 char *cert, char *key, size_t size)
+{
+	char err[TLS_ERROR_MAX];
+	int c = snprintf(cert, size, "%s/%s-cert.pem", dir, stem);
+	int k = snprintf(key, size, "%s/%s-key.pem", dir, stem);
+
+	if (c < 0 || (size_t)c >= size || k < 0 || (size_t)k >= size)
+		fail_msg("certificate paths in %s: too long", dir);
+	if (tls_make_self_signed(host, cert, key, err, sizeof(err)) < 0)
+		fail_msg("tls_make_self_signed: %s", err);
 }

@@ -44,6 +44,14 @@ void testlib_tmpdir(char *dir, size_t size, const char *name);
 /* testlib_rmtree - remove a directory tree (links are not followed). */
 void testlib_rmtree(const char *dir);
 
+/*
+ * testlib_tls_cert - a self-signed certificate for host (tls_make_self_signed)
+ * as dir/STEM-cert.pem and its key as dir/STEM-key.pem, their paths written
+ * into cert and key (size bytes each); the test fails when it cannot.
+ */
+void testlib_tls_cert(const char *dir, const char *stem, const char *host,
+		      char *cert, char *key, size_t size);
+
 /* Exit interception for fatal/panic paths. */
 extern jmp_buf testlib_exit_jmp;
 extern int testlib_exit_code;

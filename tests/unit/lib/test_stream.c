@@ -24,15 +24,10 @@ static char dir[256], cert[300], key[300];
 static int
 setup(void **state)
 {
-	char err[512];
-
 	(void)state;
 	testlib_tmpdir(dir, sizeof(dir), "test_stream");
-	snprintf(cert, sizeof(cert), "%s/cert.pem", dir);
-	snprintf(key, sizeof(key), "%s/key.pem", dir);
-	if (tls_make_self_signed("mx.test.example", cert, key, err,
-				 sizeof(err)) < 0)
-		fail_msg("%s", err);
+	testlib_tls_cert(dir, "mx", "mx.test.example", cert, key,
+			 sizeof(cert));
 	return 0;
 }
 

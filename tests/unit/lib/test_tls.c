@@ -45,18 +45,11 @@ path_in(char *out, size_t size, const char *name)
 static int
 setup(void **state)
 {
-	char err[512];
-
 	(void)state;
 	testlib_tmpdir(dir, sizeof(dir), "test_tls");
-	path_in(cert, sizeof(cert), "cert.pem");
-	path_in(key, sizeof(key), "key.pem");
-	path_in(cert2, sizeof(cert2), "cert2.pem");
-	path_in(key2, sizeof(key2), "key2.pem");
-	if (tls_make_self_signed(HOST, cert, key, err, sizeof(err)) < 0 ||
-	    tls_make_self_signed("other.example", cert2, key2, err,
-				 sizeof(err)) < 0)
-		fail_msg("tls_make_self_signed: %s", err);
+	testlib_tls_cert(dir, "mx", HOST, cert, key, sizeof(cert));
+	testlib_tls_cert(dir, "other", "other.example", cert2, key2,
+			 sizeof(cert2));
 	return 0;
 }
 

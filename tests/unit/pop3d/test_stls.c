@@ -46,16 +46,13 @@ load_cf(const char *extra)
 static int
 setup(void **state)
 {
-	char err[TLS_ERROR_MAX], priv[300];
+	char priv[300];
 
 	(void)state;
 	testlib_tmpdir(dir, sizeof(dir), "test_stls");
-	snprintf(cert, sizeof(cert), "%s/cert.pem", dir);
-	snprintf(key, sizeof(key), "%s/key.pem", dir);
+	testlib_tls_cert(dir, "pop", HOST, cert, key, sizeof(cert));
 	snprintf(priv, sizeof(priv), "%s/private", dir);
 	assert_int_equal(mkdir(priv, 0700), 0);
-	if (tls_make_self_signed(HOST, cert, key, err, sizeof(err)) < 0)
-		fail_msg("tls_make_self_signed: %s", err);
 	return 0;
 }
 
