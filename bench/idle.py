@@ -8,15 +8,10 @@ processes (from /proc/PID/smaps_rollup) while they are held.
 """
 import asyncio
 import os
-import resource
-import shutil
-import subprocess
 import sys
-import tempfile
 import time
 
-from benchlib import MAILROOM, memory
-
+from benchlib import instance, memory, raise_nofile
 
 
 async def session(port, greeted, hold):
@@ -52,21 +47,9 @@ async def load(port, n, hold, pids):
 def main():
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
     hold = float(sys.argv[2]) if len(sys.argv) > 2 else 10
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 65536)),
-                                                hard))
-    d = tempfile.mkdtemp(prefix="mr-bench-idle.")
-    os.chmod(d, 0o755)
+    raise_nofile()
     base = 42000 + os.getpid() % 50 * 100
-    pids = []
-    try:
-        subprocess.run([MAILROOM, "-c", d, "init", "--base-port", str(base)],
-                       check=True, capture_output=True)
-        subprocess.run([MAILROOM, "-c", d, "start"], check=True,
-                       capture_output=True)
-        out = subprocess.run([MAILROOM, "-c", d, "status"], check=True,
-                             capture_output=True, text=True).stdout
-        pids = [int(line.split()[1]) for line in out.splitlines()]
+    with instance("idle", base) as (d, pids):
         idle_rss, idle_pss = memory(pids)
         greeted, (rss, pss) = asyncio.run(load(base + 25, n, hold, pids))
         print("idle: %d of %d sessions greeted; instance RSS %d KiB, "
@@ -74,15 +57,6 @@ def main():
               "%.1f KiB PSS per session" % (
                   greeted, n, rss, pss, len(pids), idle_rss, idle_pss,
                   (pss - idle_pss) / max(greeted, 1)))
-    finally:
-        subprocess.run([MAILROOM, "-c", d, "stop"], capture_output=True,
-                       timeout=60)
-        for pid in pids:
-            try:
-                os.kill(pid, 9)
-            except OSError:
-                pass
-        shutil.rmtree(d, ignore_errors=True)
 
 
 if __name__ == "__main__":

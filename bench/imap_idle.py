@@ -10,15 +10,11 @@ message delivered to each user through smtpd while idling.
 """
 import asyncio
 import os
-import resource
-import shutil
 import smtplib
-import subprocess
 import sys
-import tempfile
 import time
 
-from benchlib import MAILROOM, memory
+from benchlib import instance, mailroom, memory, raise_nofile
 
 LOGINS_AT_ONCE = 64
 STEP_TIMEOUT_S = 120
@@ -82,9 +78,8 @@ async def load(port, n, users, pids, smtp_port, report):
 
 
 def imapd_pids(d):
-    out = subprocess.run([MAILROOM, "-c", d, "status"], check=True,
-                         capture_output=True, text=True).stdout
-    return [int(line.split()[1]) for line in out.splitlines()
+    return [int(line.split()[1])
+            for line in mailroom(d, "status").stdout.splitlines()
             if line.split()[0] == "imapd"]
 
 
@@ -99,26 +94,10 @@ def deliver(port, users):
 def main():
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
     nusers = int(sys.argv[2]) if len(sys.argv) > 2 else 1
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    d = tempfile.mkdtemp(prefix="mr-bench-imapidle.")
-    os.chmod(d, 0o755)
+    raise_nofile()
     base = 43000 + os.getpid() % 50 * 100
-    pids = []
-    try:
-        subprocess.run([MAILROOM, "-c", d, "init", "--base-port", str(base)],
-                       check=True, capture_output=True)
-        users = ["idle%d" % i for i in range(nusers)]
-        for u in users:
-            subprocess.run([MAILROOM, "-c", d, "user", "add", u],
-                           input="secret\n", text=True, check=True,
-                           capture_output=True)
-        subprocess.run([MAILROOM, "-c", d, "start"], check=True,
-                       capture_output=True)
-        out = subprocess.run([MAILROOM, "-c", d, "status"], check=True,
-                             capture_output=True, text=True).stdout
-        procs = [line.split() for line in out.splitlines()]
-        pids = [int(p[1]) for p in procs]
+    users = ["idle%d" % i for i in range(nusers)]
+    with instance("imapidle", base, users=users) as (d, _):
         time.sleep(2)
         imapd = imapd_pids(d)
         report = {"before": memory(imapd), "dir": d}
@@ -136,18 +115,6 @@ def main():
                   report["idling"], n, nusers, len(imapd),
                   time.monotonic() - t0, rss, pss, rss0, pss0,
                   (pss - pss0) / max(report["idling"], 1), report["told"]))
-    finally:
-        subprocess.run([MAILROOM, "-c", d, "stop"], capture_output=True,
-                       timeout=120)
-        for pid in pids:
-            try:
-                os.kill(pid, 9)
-            except OSError:
-                pass
-        if os.environ.get("KEEP_TMP") is None:
-            shutil.rmtree(d, ignore_errors=True)
-        else:
-            print("kept", d)
 
 
 if __name__ == "__main__":

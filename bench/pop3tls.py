@@ -14,25 +14,16 @@ is the bottleneck of the plaintext figure).
 """
 import os
 import poplib
-import resource
-import shutil
-import socket
 import ssl
-import subprocess
 import sys
-import tempfile
 import time
 
-from benchlib import MAILROOM, memory, timed
+from benchlib import (idle_memory, instance, mailroom, raise_nofile,
+                      time_implicit_tls, timed)
 
 PASSWORD = "bench pw"
 # One message: headers and 1 MB of 78-octet lines.
 MESSAGE = b"Subject: bench\r\n\r\n" + (b"x" * 76 + b"\r\n") * 13443
-
-
-def mailroom(d, *args, **kw):
-    return subprocess.run([MAILROOM, "-c", d] + list(args), check=True,
-                          capture_output=True, text=True, **kw)
 
 
 def fill(d, count):
@@ -51,31 +42,12 @@ def main():
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 200
     messages = int(sys.argv[2]) if len(sys.argv) > 2 else 50
     idle = int(sys.argv[3]) if len(sys.argv) > 3 else 500
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE,
-                       (max(soft, min(hard, 65536)), hard))
-    d = tempfile.mkdtemp(prefix="mr-bench-pop3tls.")
-    os.chmod(d, 0o755)
+    raise_nofile()
     base = 44000 + os.getpid() % 50 * 100
-    pids = []
-    try:
-        mailroom(d, "init", "--base-port", str(base))
-        with open(os.path.join(d, "main.cf"), "a") as f:
-            f.write("maillog_file =\n")
-        mailroom(d, "user", "add", "alice", input=PASSWORD + "\n")
-        fill(d, messages)
-        mailroom(d, "start")
-        st = mailroom(d, "status").stdout
-        pids = [int(line.split()[1]) for line in st.splitlines()]
+    with instance("pop3tls", base, main_cf="maillog_file =\n",
+                  users=["alice"], password=PASSWORD,
+                  prepare=lambda d: fill(d, messages)) as (d, pids):
         run(base, d, n, messages, idle, pids)
-    finally:
-        subprocess.run([MAILROOM, "-c", d, "stop"], capture_output=True)
-        for pid in pids:
-            try:
-                os.kill(pid, 9)
-            except OSError:
-                pass
-        shutil.rmtree(d, ignore_errors=True)
 
 
 def run(base, d, n, messages, idle, pids):
@@ -95,25 +67,9 @@ def run(base, d, n, messages, idle, pids):
         p.capa()
         p.quit()
 
-    state = {"session": None}
-
-    def pop3s_session(resume):
-        with socket.create_connection(("127.0.0.1", pop3s), 30) as raw:
-            with ctx.wrap_socket(raw, session=state["session"] if resume
-                                 else None) as s:
-                s.recv(100)
-                if resume and state["session"] is None:
-                    state["session"] = s.session
-                elif resume and not s.session_reused:
-                    raise RuntimeError("session not resumed")
-                s.sendall(b"QUIT\r\n")
-                s.recv(100)
-
     timed("session (CAPA, QUIT), plaintext", n, plain_session)
     timed("session (CAPA, QUIT), STLS", n, stls_session)
-    timed("pop3s session, full handshake", n, lambda: pop3s_session(False))
-    pop3s_session(True)
-    timed("pop3s session, resumed", n, lambda: pop3s_session(True))
+    time_implicit_tls("pop3s", pop3s, ctx, n)
 
     for name, tls in (("plaintext", False), ("STLS", True)):
         p = poplib.POP3("127.0.0.1", pop3, timeout=60)
@@ -131,22 +87,8 @@ def run(base, d, n, messages, idle, pids):
             "RETR 1 MB messages, %s" % name, octets / took / 1e6,
             octets // 1000000))
 
-    for name, port, tls in (("plaintext", pop3, False),
-                            ("pop3s", pop3s, True)):
-        before = memory(pids)
-        held = []
-        for _ in range(idle):
-            raw = socket.create_connection(("127.0.0.1", port), 30)
-            c = ctx.wrap_socket(raw) if tls else raw
-            c.recv(100)
-            held.append(c)
-        rss, pss = memory(pids)
-        print("%-44s %7.1f KiB PSS each (RSS +%d KiB)"
-              % ("%d idle %s sessions" % (idle, name),
-                 (pss - before[1]) / idle, rss - before[0]))
-        for c in held:
-            c.close()
-        time.sleep(1)
+    idle_memory(pids, ctx, (("plaintext", pop3, False, idle),
+                            ("pop3s", pop3s, True, idle)))
 
 
 if __name__ == "__main__":
