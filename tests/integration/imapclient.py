@@ -10,7 +10,6 @@ import os
 import pwd
 import re
 import smtplib
-import socket
 import ssl
 import subprocess
 import time
@@ -26,16 +25,14 @@ def crlf(data):
     return re.sub(rb"(?<!\r)\n", b"\r\n", data)
 
 
-class Raw:
+class Raw(mrtest.LineClient):
     """An IMAP client that shows the server's bytes as they are."""
 
     def __init__(self, port, tls=False, context=None):
-        self.sock = socket.create_connection(("127.0.0.1", port),
-                                             timeout=READ_TIMEOUT_S)
+        super().__init__(port, timeout_s=READ_TIMEOUT_S)
         if tls:
             self.sock = self.tls_context(context).wrap_socket(
                 self.sock, server_hostname="localhost")
-        self.buf = b""
         self.tags = 0
 
     @staticmethod
@@ -50,34 +47,6 @@ class Raw:
     def starttls(self, context=None):
         self.sock = self.tls_context(context).wrap_socket(
             self.sock, server_hostname="localhost")
-
-    def send(self, data):
-        self.sock.sendall(data)
-
-    def _more(self):
-        chunk = self.sock.recv(1 << 16)
-        if not chunk:
-            raise EOFError("server closed: %r" % self.buf[-300:])
-        self.buf += chunk
-
-    def line(self):
-        """One line without CR LF."""
-        deadline = time.monotonic() + READ_TIMEOUT_S
-        while b"\r\n" not in self.buf:
-            if time.monotonic() > deadline:
-                raise TimeoutError(repr(self.buf))
-            self._more()
-        line, self.buf = self.buf.split(b"\r\n", 1)
-        return line
-
-    def exact(self, n):
-        deadline = time.monotonic() + READ_TIMEOUT_S
-        while len(self.buf) < n:
-            if time.monotonic() > deadline:
-                raise TimeoutError("literal of %d" % n)
-            self._more()
-        data, self.buf = self.buf[:n], self.buf[n:]
-        return data
 
     def response(self):
         """One response: a line, with any literals inside it joined in."""
@@ -109,21 +78,6 @@ class Raw:
         r = self.cmd(b"LOGIN " + user.encode() + b" " + password.encode())
         assert r[-1].split(b" ")[1] == b"OK", r
         return r
-
-    def closed(self):
-        try:
-            if self.buf:
-                return False
-            self.sock.settimeout(READ_TIMEOUT_S)
-            return self.sock.recv(1) == b""
-        except (ConnectionResetError, ssl.SSLError):
-            return True
-
-    def close(self):
-        try:
-            self.sock.close()
-        except OSError:
-            pass
 
 
 class ImapTest(unittest.TestCase):

@@ -137,6 +137,63 @@ def pid_alive(pid):
         return False
 
 
+class LineClient:
+    """A raw client of a line protocol (POP3, IMAP) for conformance tests:
+    exact bytes out, CR LF lines and counted octets in, every read bounded
+    by timeout_s. The protocol clients add their own commands."""
+
+    def __init__(self, port, host="127.0.0.1", timeout_s=30):
+        self.timeout_s = timeout_s
+        self.sock = socket.create_connection((host, port),
+                                             timeout=timeout_s)
+        self.buf = b""
+
+    def send(self, data):
+        self.sock.sendall(data)
+
+    def _more(self):
+        chunk = self.sock.recv(1 << 16)
+        if not chunk:
+            raise EOFError("server closed: %r" % self.buf[-300:])
+        self.buf += chunk
+
+    def line(self):
+        """One line without CR LF."""
+        deadline = time.monotonic() + self.timeout_s
+        while b"\r\n" not in self.buf:
+            if time.monotonic() > deadline:
+                raise TimeoutError(repr(self.buf))
+            self._more()
+        line, self.buf = self.buf.split(b"\r\n", 1)
+        return line
+
+    def exact(self, n):
+        """The next n octets."""
+        deadline = time.monotonic() + self.timeout_s
+        while len(self.buf) < n:
+            if time.monotonic() > deadline:
+                raise TimeoutError("%d octets, have %d" % (n, len(self.buf)))
+            self._more()
+        data, self.buf = self.buf[:n], self.buf[n:]
+        return data
+
+    def closed(self):
+        """Whether the server closed the connection (nothing more)."""
+        try:
+            if self.buf:
+                return False
+            self.sock.settimeout(self.timeout_s)
+            return self.sock.recv(1) == b""
+        except (ConnectionResetError, ssl.SSLError):
+            return True
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+
 class Instance:
     """A mailroom instance in a temporary directory."""
 

@@ -1,43 +1,24 @@
 """A raw POP3 client for conformance tests: sends exact bytes, reads
 reply lines and multi-line blocks, so a test can state every server line
 in full. tls() puts TLS under it after STLS, or at connect for pop3s."""
-import socket
 import time
+
+import mrtest
 
 READ_TIMEOUT_S = 30
 
 
-class Raw:
+class Raw(mrtest.LineClient):
     """A raw POP3 client: exact bytes out, lines and multi-line blocks in."""
 
     def __init__(self, port, host="127.0.0.1"):
-        self.sock = socket.create_connection((host, port),
-                                             timeout=READ_TIMEOUT_S)
-        self.buf = b""
+        super().__init__(port, host, READ_TIMEOUT_S)
 
     def tls(self, context, server_hostname=None):
         """TLS from the next byte on; nothing may be left unread."""
         assert self.buf == b"", "plaintext left over: %r" % self.buf
         self.sock = context.wrap_socket(self.sock,
                                         server_hostname=server_hostname)
-
-    def send(self, data):
-        self.sock.sendall(data)
-
-    def _more(self):
-        chunk = self.sock.recv(1 << 16)
-        if not chunk:
-            raise EOFError("server closed: %r" % self.buf)
-        self.buf += chunk
-
-    def line(self):
-        deadline = time.monotonic() + READ_TIMEOUT_S
-        while b"\r\n" not in self.buf:
-            if time.monotonic() > deadline:
-                raise TimeoutError(repr(self.buf))
-            self._more()
-        line, self.buf = self.buf.split(b"\r\n", 1)
-        return line
 
     def block(self):
         """The rest of a multi-line answer, terminator included, raw.
@@ -61,12 +42,3 @@ class Raw:
     def cmd(self, text):
         self.send(text + b"\r\n")
         return self.line()
-
-    def closed(self):
-        try:
-            return self.buf == b"" and self.sock.recv(1) == b""
-        except ConnectionResetError:
-            return True
-
-    def close(self):
-        self.sock.close()
