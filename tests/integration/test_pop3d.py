@@ -10,18 +10,14 @@ import base64
 import os
 import poplib
 import re
-import shutil
 import smtplib
 import socket
-import subprocess
-import tempfile
 import unittest
 
 import mrtest
-from pop3client import Raw
+from pop3client import FETCHMAIL, Raw, fetchmail
 
 READ_TIMEOUT_S = 30
-FETCHMAIL = shutil.which("fetchmail")
 
 AUTH_FAILED = b"-ERR [AUTH] Authentication failed."
 CAPA = [b"+OK Capability list follows", b"CAPA", b"TOP", b"UIDL",
@@ -484,32 +480,16 @@ class Pop3Test(unittest.TestCase):
         bodies = [b"Subject: fetch %d\r\n\r\nbody %d\r\n.dot\r\n" % (i, i)
                   for i in range(5)]
         self.deliver("fred", md, bodies)
-        work = tempfile.mkdtemp(prefix="fetchmail-")
-        self.addCleanup(shutil.rmtree, work, True)
-        out = os.path.join(work, "mbox")
-        rc = os.path.join(work, "fetchmailrc")
-        with open(rc, "w") as f:
-            f.write('poll 127.0.0.1 protocol pop3 port %d\n'
-                    '  user "fred" password "secret"\n'
-                    '  mda "/bin/sh -c \'cat >> %s\'"\n'
-                    % (self.mr.port("pop3"), out))
-        os.chmod(rc, 0o600)
-        env = dict(os.environ, HOME=work, FETCHMAILHOME=work)
         # --sslproto '' keeps fetchmail to plain POP3 (loopback may log
         # in without TLS); test_pop3d_tls fetches over STLS.
-        r = subprocess.run([FETCHMAIL, "-f", rc, "--nosyslog", "-v",
-                            "--nodetach", "--sslproto", ""],
-                           capture_output=True, text=True, timeout=120,
-                           env=env)
-        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
-        with open(out, "rb") as f:
-            got = f.read()
+        said, got = fetchmail(self, self.mr.port("pop3"), "fred", "secret",
+                              args=["--sslproto", ""])
         for i in range(5):
             self.assertIn(b"Subject: fetch %d\n" % i, got)
             self.assertIn(b"body %d\n.dot\n" % i, got)
         # fetchmail deletes what it fetched (no "keep").
         self.assertEqual(self.files(md), [])
-        self.assertIn("5 messages for fred", r.stdout + r.stderr)
+        self.assertIn("5 messages for fred", said)
 
 
 class Pop3TimeoutTest(mrtest.InstanceTest):

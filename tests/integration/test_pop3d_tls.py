@@ -9,21 +9,18 @@ a veth pair (root only)."""
 import base64
 import json
 import os
-import shutil
 import smtplib
 import socket
 import ssl
 import subprocess
 import sys
-import tempfile
 import unittest
 import poplib
 
 import mrtest
 import peers
-from pop3client import Raw, READ_TIMEOUT_S
+from pop3client import FETCHMAIL, READ_TIMEOUT_S, Raw, fetchmail
 
-FETCHMAIL = shutil.which("fetchmail")
 HAVE_POP3D = os.path.exists(os.path.join(mrtest.LIBEXEC, "pop3d"))
 
 PASSWORD = "alice's pw"
@@ -291,32 +288,14 @@ class StlsTest(Pop3TlsBase):
         for i in range(3):
             self.deliver("alice", b"Subject: fetch %d\r\n\r\nbody %d\r\n"
                          % (i, i))
-        work = tempfile.mkdtemp(prefix="fetchmail-")
-        self.addCleanup(shutil.rmtree, work, True)
-        out = os.path.join(work, "mbox")
-        rc = os.path.join(work, "fetchmailrc")
         # sslproto without ssl: STLS, required (fetchmail >= 6.4). The
         # certificate names the host, not 127.0.0.1: no name check.
-        with open(rc, "w") as f:
-            f.write('poll 127.0.0.1 protocol pop3 port %d\n'
-                    '  user "alice" password "%s"\n'
-                    '  sslproto "TLS1.2+" no sslcertck\n'
-                    '  mda "/bin/sh -c \'cat >> %s\'"\n'
-                    % (self.mr.port("pop3"), PASSWORD,
-                       out))
-        os.chmod(rc, 0o600)
-        env = dict(os.environ, HOME=work, FETCHMAILHOME=work)
-        r = subprocess.run([FETCHMAIL, "-f", rc, "--nosyslog", "-v",
-                            "--nodetach"],
-                           capture_output=True, text=True, timeout=120,
-                           env=env)
-        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
-        self.assertIn("STLS", r.stdout + r.stderr)
-        with open(out, "rb") as f:
-            got = f.read()
+        said, got = fetchmail(self, self.mr.port("pop3"), "alice", PASSWORD,
+                              options='  sslproto "TLS1.2+" no sslcertck\n')
+        self.assertIn("STLS", said)
         for i in range(3):
             self.assertIn(b"Subject: fetch %d\n" % i, got)
-        self.assertIn("3 messages for alice", r.stdout + r.stderr)
+        self.assertIn("3 messages for alice", said)
         self.mr.wait_log("pop3(alice): Disconnected: Logged out")
         self.assertRegex(self.mr.log(), r"Login: user=<alice>, method=\w+, "
                          r"rip=127\.0\.0\.1, lip=127\.0\.0\.1, TLS\n")
