@@ -12,6 +12,7 @@ import os
 import random
 import re
 
+import mrtest
 from imapclient import ImapTest, crlf
 
 BOUNDARY = b"=-b1"
@@ -188,8 +189,11 @@ class FetchTest(ImapTest):
             b"NIL NIL NIL NIL NIL) BODYSTRUCTURE (\"text\" \"plain\" "
             b"(\"charset\" \"us-ascii\") NIL NIL \"7bit\" 3 1 NIL NIL NIL "
             b"NIL))"))
+        # A worker writes the cache after the FETCH is answered (whole,
+        # by rename): wait for it.
         cache = os.path.join(self.md, "mailroom-imapcache")
-        self.assertTrue(os.path.exists(cache))
+        mrtest.wait_for(lambda: os.path.exists(cache),
+                        what="the cache file")
         with open(cache, "rb") as f:
             self.assertEqual(f.read(8), b"MRIMAPC\n")
         # Served from the cache: the message files are not read. Make
