@@ -15,7 +15,8 @@
  * CHARSET_HOLD_MAX octets of an incomplete sequence are held between
  * chunks; iconv is fed from a fixed scratch array. An octet iconv cannot
  * convert is replaced and skipped, so every call makes progress and the
- * cost is linear.
+ * cost is linear. What iconv writes is checked as UTF-8 again before it
+ * is passed on.
  */
 #include "lib/charset.h"
 
@@ -258,6 +259,39 @@ latin1_feed(const uint8_t *in, size_t n, struct buf *out)
 }
 
 /*
+ * append_checked - append what iconv wrote, each character that is not
+ * valid UTF-8 (glibc writes code points past U+10FFFF, in up to six
+ * octets, for UCS-4 and WCHAR_T input) replaced by one U+FFFD; false
+ * when out is full
+ */
+static bool
+append_checked(struct buf *out, const uint8_t *p, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		size_t start = i;
+		int len;
+
+		i += charset_utf8_valid_prefix(p + i, n - i);
+		if (!buf_has_room(out, i - start))
+			return false;
+		buf_append(out, p + start, i - start);
+		if (i == n)
+			break;
+		len = utf8_check(p + i, n - i);
+		/* The lead and every continuation octet after it. */
+		i += len < 0 ? (size_t)-len : 1;
+		while (i < n && (p[i] & 0xc0) == 0x80)
+			i++;
+		if (!buf_has_room(out, sizeof(replacement)))
+			return false;
+		buf_append(out, replacement, sizeof(replacement));
+	}
+	return true;
+}
+
+/*
  * iconv_step - convert the n octets at p (n <= CHARSET_STEP +
  * CHARSET_HOLD_MAX) with iconv; an incomplete sequence at the end is
  * held back unless final
@@ -269,17 +303,16 @@ iconv_step(struct charset_conv *conv, const uint8_t *p, size_t n,
 	/* UNSAFE: iconv takes char ** for input it never writes. */
 	char *inp = (char *)(uintptr_t)p;
 	size_t inleft = n;
+	uint8_t scratch[4 * (CHARSET_STEP + CHARSET_HOLD_MAX) + 16];
 
 	while (inleft > 0) {
-		size_t room = 4 * inleft + 16, outleft = room, ret;
-		char *outp;
+		char *outp = (char *)scratch;
+		size_t outleft = sizeof(scratch), ret;
 
-		/* Cannot happen within CHARSET_OUT_MAX; cut rather than die. */
-		if (!buf_has_room(out, room))
-			return;
-		outp = (char *)buf_reserve(out, room);
 		ret = iconv(conv->cd, &inp, &inleft, &outp, &outleft);
-		buf_commit(out, room - outleft);
+		/* Cannot fail within CHARSET_OUT_MAX; cut rather than die. */
+		if (!append_checked(out, scratch, sizeof(scratch) - outleft))
+			return;
 		if (ret != (size_t)-1)
 			break;
 		if (errno == EINVAL && !final && inleft <= CHARSET_HOLD_MAX) {
@@ -290,6 +323,8 @@ iconv_step(struct charset_conv *conv, const uint8_t *p, size_t n,
 		if (errno == E2BIG)
 			continue;
 		/* EILSEQ, or an incomplete sequence that stays so. */
+		if (!buf_has_room(out, sizeof(replacement)))
+			return;
 		buf_append(out, replacement, sizeof(replacement));
 		inp++;
 		inleft--;

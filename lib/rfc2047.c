@@ -167,8 +167,12 @@ rfc2047_decode(const uint8_t *p, size_t n, struct buf *out)
 	/* End of the last encoded-word, for the white space rule. */
 	size_t last_word_end = (size_t)-1;
 
-	buf_init(&raw, BASE64_DECODED_MAX(RFC2047_WORD_MAX));
-	buf_init(&conv, CHARSET_OUT_MAX(BASE64_DECODED_MAX(RFC2047_WORD_MAX)));
+	/*
+	 * A Q word decodes to at most its length, a B word to less, and
+	 * add_text converts at most RFC2047_WORD_MAX octets at a time.
+	 */
+	buf_init(&raw, RFC2047_WORD_MAX);
+	buf_init(&conv, CHARSET_OUT_MAX(RFC2047_WORD_MAX));
 	while (i < n && !o.cut) {
 		struct word w;
 		struct charset_conv *cc;

@@ -455,6 +455,29 @@ class ImapdTest(ImapTest):
                          b"RFC822.TEXT {7}\r\nhello\r\n)")
         self.assertTrue(all(p.endswith(":2,S") for p in self.files(md)))
 
+    def test_search_long_header_lines(self):
+        """Header lines and encoded-words as long as a line may be are
+        decoded for SEARCH; the session (and its process) goes on."""
+        self.add_user("lena")
+        c = self.raw("lena")
+        c.cmd(b"SELECT INBOX")
+        msgs = [b"Subject: " + b"x" * 4000 + b" needle\r\n\r\nbody\r\n",
+                b"Subject: =?utf-8?q?" + b"y" * 2000 + b"_needle?=\r\n\r\n"
+                b"body\r\n",
+                b"Subject: short\r\nContent-Type: text/plain; "
+                b"charset=ucs-4be\r\n\r\n\x00\x11\x00\x00\x00\x00\x00z\r\n"]
+        for n, msg in enumerate(msgs):
+            tag = b"a%d" % n
+            c.send(tag + b" APPEND INBOX {%d+}\r\n" % len(msg) + msg
+                   + b"\r\n")
+            self.assertRegex(c.until(tag)[-1], rb"^a%d OK " % n)
+        self.assertEqual(c.cmd(b"SEARCH SUBJECT needle"),
+                         [b"* SEARCH 1 2", b"t3 OK Search completed."])
+        self.assertEqual(c.cmd(b"SEARCH BODY z"),
+                         [b"* SEARCH 3", b"t4 OK Search completed."])
+        self.assertEqual(self.raw("lena").cmd(b"NOOP"),
+                         [b"t2 OK NOOP completed."])
+
     def test_append_literals_and_uidplus(self):
         md = self.add_user("alma")
         c = self.raw("alma")

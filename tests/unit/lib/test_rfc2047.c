@@ -79,6 +79,37 @@ test_decode_limit(void **state)
 	buf_deinit(&out);
 }
 
+/*
+ * Lines and encoded-words as long as the limits allow: a line longer
+ * than the decoded size of a B word, and a Q word that decodes to more.
+ */
+static void
+test_decode_long(void **state)
+{
+	struct buf in, out;
+	size_t i;
+
+	(void)state;
+	buf_init(&in, 3 * RFC2047_WORD_MAX);
+	buf_init(&out, 4 * RFC2047_WORD_MAX);
+	for (i = 0; i < 2 * RFC2047_WORD_MAX; i++)
+		buf_append_byte(&in, 'a');
+	assert_int_equal(rfc2047_decode(in.data, in.len, &out), 0);
+	assert_int_equal(out.len, in.len);
+
+	buf_reset(&in);
+	buf_reset(&out);
+	buf_append_str(&in, "=?utf-8?q?");
+	while (in.len < RFC2047_WORD_MAX - 2)
+		buf_append_byte(&in, 'q');
+	buf_append_str(&in, "?=");
+	assert_int_equal(rfc2047_decode(in.data, in.len, &out), 0);
+	assert_int_equal(out.len, RFC2047_WORD_MAX - 12);
+	assert_int_equal(out.data[0], 'q');
+	buf_deinit(&in);
+	buf_deinit(&out);
+}
+
 /* Charset conversion gives the same output fed whole or split. */
 static void
 test_charset_split(void **state)
@@ -87,22 +118,29 @@ test_charset_split(void **state)
 		const char *charset;
 		const char *in;
 		const char *out;
+		size_t len; /* of in, when it holds NUL */
 	} conv_rows[] = {
 	    {"utf-8", "a\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80z",
-	     "a\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80z"},
+	     "a\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80z", 0},
 	    {"UTF-8", "\xc0\xaf\xed\xa0\x80\xe2\x82",
 	     "\xef\xbf\xbd\xef\xbf\xbd"
 	     "\xef\xbf\xbd\xef\xbf\xbd"
-	     "\xef\xbf\xbd\xef\xbf\xbd"},
-	    {"latin1", "caf\xe9", "caf\xc3\xa9"},
-	    {"iso-8859-15", "\xa4", "\xe2\x82\xac"},
+	     "\xef\xbf\xbd\xef\xbf\xbd", 0},
+	    {"latin1", "caf\xe9", "caf\xc3\xa9", 0},
+	    {"iso-8859-15", "\xa4", "\xe2\x82\xac", 0},
 	    {"utf-16be",
 	     "\x00"
 	     "A\xd8\x3d\xde\x00",
-	     "A\xf0\x9f\x98\x80"},
-	    {"shift_jis", "\x82\xa0", "\xe3\x81\x82"},
-	    {"x-unknown", "ok\xff", "ok\xef\xbf\xbd"},
-	    {"../etc/passwd", "ok", "ok"},
+	     "A\xf0\x9f\x98\x80", 6},
+	    {"shift_jis", "\x82\xa0", "\xe3\x81\x82", 0},
+	    /* iconv writes code points past U+10FFFF; they are replaced. */
+	    {"ucs-4be",
+	     "\x00\x11\x00\x00"
+	     "\x7f\xff\xff\xff"
+	     "\x00\x00\x00z",
+	     "\xef\xbf\xbd\xef\xbf\xbdz", 12},
+	    {"x-unknown", "ok\xff", "ok\xef\xbf\xbd", 0},
+	    {"../etc/passwd", "ok", "ok", 0},
 	};
 	struct buf whole, split;
 	size_t i, k;
@@ -113,7 +151,8 @@ test_charset_split(void **state)
 	for (i = 0; i < sizeof(conv_rows) / sizeof(conv_rows[0]); i++) {
 		const char *in = conv_rows[i].in;
 		/* The rows may hold NUL: lengths from the literal. */
-		size_t len = i == 4 ? 6 : strlen(in);
+		size_t len = conv_rows[i].len > 0 ? conv_rows[i].len
+		                                  : strlen(in);
 		struct charset_conv *cc =
 		    charset_conv_new(conv_rows[i].charset);
 
@@ -132,7 +171,7 @@ test_charset_split(void **state)
 				fail_msg("row %zu split %zu: \"%s\"", i, k,
 				         buf_cstr(&split));
 		}
-		assert_int_equal(charset_conv_is_known(cc), i < 6);
+		assert_int_equal(charset_conv_is_known(cc), i < 7);
 		charset_conv_free(&cc);
 		assert_null(cc);
 	}
@@ -199,6 +238,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_decode, testlib_setup,
 	                                    testlib_teardown),
 	    cmocka_unit_test_setup_teardown(test_decode_limit, testlib_setup,
+	                                    testlib_teardown),
+	    cmocka_unit_test_setup_teardown(test_decode_long, testlib_setup,
 	                                    testlib_teardown),
 	    cmocka_unit_test_setup_teardown(test_charset_split, testlib_setup,
 	                                    testlib_teardown),
