@@ -259,24 +259,27 @@ latin1_feed(const uint8_t *in, size_t n, struct buf *out)
 }
 
 /*
- * append_checked - append what iconv wrote, each character that is not
- * valid UTF-8 (glibc writes code points past U+10FFFF, in up to six
- * octets, for UCS-4 and WCHAR_T input) replaced by one U+FFFD; false
- * when out is full
+ * append_checked - append what iconv wrote, up to limit octets in out,
+ * cut at a character boundary; each character that is not valid UTF-8
+ * (glibc writes code points past U+10FFFF, in up to six octets, for
+ * UCS-4 and WCHAR_T input) becomes one U+FFFD; false when it was cut
  */
 static bool
-append_checked(struct buf *out, const uint8_t *p, size_t n)
+append_checked(struct buf *out, size_t limit, const uint8_t *p, size_t n)
 {
 	size_t i = 0;
 
 	while (i < n) {
-		size_t start = i;
+		size_t run = charset_utf8_valid_prefix(p + i, n - i), take = run;
 		int len;
 
-		i += charset_utf8_valid_prefix(p + i, n - i);
-		if (!buf_has_room(out, i - start))
+		if (take > limit - out->len)
+			take = charset_utf8_valid_prefix(p + i,
+			                                 limit - out->len);
+		buf_append(out, p + i, take);
+		if (take < run)
 			return false;
-		buf_append(out, p + start, i - start);
+		i += run;
 		if (i == n)
 			break;
 		len = utf8_check(p + i, n - i);
@@ -284,7 +287,7 @@ append_checked(struct buf *out, const uint8_t *p, size_t n)
 		i += len < 0 ? (size_t)-len : 1;
 		while (i < n && (p[i] & 0xc0) == 0x80)
 			i++;
-		if (!buf_has_room(out, sizeof(replacement)))
+		if (limit - out->len < sizeof(replacement))
 			return false;
 		buf_append(out, replacement, sizeof(replacement));
 	}
@@ -293,12 +296,12 @@ append_checked(struct buf *out, const uint8_t *p, size_t n)
 
 /*
  * iconv_step - convert the n octets at p (n <= CHARSET_STEP +
- * CHARSET_HOLD_MAX) with iconv; an incomplete sequence at the end is
- * held back unless final
+ * CHARSET_HOLD_MAX) with iconv, writing at most up to limit octets in
+ * out; an incomplete sequence at the end is held back unless final
  */
 static void
 iconv_step(struct charset_conv *conv, const uint8_t *p, size_t n,
-           struct buf *out, bool final)
+           struct buf *out, size_t limit, bool final)
 {
 	/* UNSAFE: iconv takes char ** for input it never writes. */
 	char *inp = (char *)(uintptr_t)p;
@@ -310,9 +313,9 @@ iconv_step(struct charset_conv *conv, const uint8_t *p, size_t n,
 		size_t outleft = sizeof(scratch), ret;
 
 		ret = iconv(conv->cd, &inp, &inleft, &outp, &outleft);
-		/* Cannot fail within CHARSET_OUT_MAX; cut rather than die. */
-		if (!append_checked(out, scratch, sizeof(scratch) - outleft))
-			return;
+		if (!append_checked(out, limit, scratch,
+		                    sizeof(scratch) - outleft))
+			break;
 		if (ret != (size_t)-1)
 			break;
 		if (errno == EINVAL && !final && inleft <= CHARSET_HOLD_MAX) {
@@ -323,13 +326,16 @@ iconv_step(struct charset_conv *conv, const uint8_t *p, size_t n,
 		if (errno == E2BIG)
 			continue;
 		/* EILSEQ, or an incomplete sequence that stays so. */
-		if (!buf_has_room(out, sizeof(replacement)))
-			return;
+		if (limit - out->len < sizeof(replacement))
+			break;
 		buf_append(out, replacement, sizeof(replacement));
 		inp++;
 		inleft--;
 		iconv(conv->cd, NULL, NULL, NULL, NULL);
 	}
+	/* Cut: the rest of this text is dropped, the state reset. */
+	if (inleft > 0)
+		iconv(conv->cd, NULL, NULL, NULL, NULL);
 }
 
 /* iconv_feed - convert through iconv in steps of CHARSET_STEP */
@@ -338,6 +344,7 @@ iconv_feed(struct charset_conv *conv, const uint8_t *in, size_t n,
            struct buf *out)
 {
 	uint8_t scratch[CHARSET_HOLD_MAX + CHARSET_STEP];
+	size_t limit = out->len + 4 * (n + conv->hold_len);
 
 	while (n > 0) {
 		size_t take = n < CHARSET_STEP ? n : CHARSET_STEP;
@@ -346,7 +353,7 @@ iconv_feed(struct charset_conv *conv, const uint8_t *in, size_t n,
 		memcpy(scratch, conv->hold, len);
 		memcpy(scratch + len, in, take);
 		conv->hold_len = 0;
-		iconv_step(conv, scratch, len + take, out, false);
+		iconv_step(conv, scratch, len + take, out, limit, false);
 		in += take;
 		n -= take;
 	}
@@ -375,7 +382,7 @@ charset_conv_feed(struct charset_conv *conv, const uint8_t *in, size_t n,
 void
 charset_conv_finish(struct charset_conv *conv, struct buf *out)
 {
-	MR_ASSERT(buf_has_room(out, CHARSET_OUT_MAX(0)));
+	MR_ASSERT(buf_has_room(out, CHARSET_FINISH_MAX));
 	if (conv->kind == CHARSET_ICONV) {
 		uint8_t hold[CHARSET_HOLD_MAX];
 		size_t len = conv->hold_len;
@@ -383,7 +390,8 @@ charset_conv_finish(struct charset_conv *conv, struct buf *out)
 		memcpy(hold, conv->hold, len);
 		conv->hold_len = 0;
 		if (len > 0)
-			iconv_step(conv, hold, len, out, true);
+			iconv_step(conv, hold, len, out,
+			           out->len + CHARSET_FINISH_MAX, true);
 		iconv(conv->cd, NULL, NULL, NULL, NULL);
 		return;
 	}

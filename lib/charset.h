@@ -26,12 +26,15 @@
 #define CHARSET_NAME_MAX 40
 
 /*
- * Octets of output that n octets of input can give at most: one input
- * octet gives at most 4 (U+FFFD is 3), plus slack for a held-back
- * partial sequence (at most CHARSET_HOLD_MAX octets).
+ * Octets of output that charset_conv_feed of n octets followed by
+ * charset_conv_finish give at most: 4 for each octet fed and each octet
+ * held back from the last chunk (at most CHARSET_HOLD_MAX), plus
+ * CHARSET_FINISH_MAX. Output is cut there, at a character boundary: a
+ * few iconv charsets (TSCII) write up to 12 octets for one.
  */
 #define CHARSET_HOLD_MAX 8
-#define CHARSET_OUT_MAX(n) (4 * (n) + 64)
+#define CHARSET_FINISH_MAX (4 * CHARSET_HOLD_MAX + 3)
+#define CHARSET_OUT_MAX(n) (4 * ((n) + CHARSET_HOLD_MAX) + CHARSET_FINISH_MAX)
 
 struct charset_conv;
 
@@ -50,7 +53,8 @@ void charset_conv_feed(struct charset_conv *conv, const uint8_t *in, size_t n,
 
 /*
  * charset_conv_finish - end of input: a held-back partial sequence
- * becomes U+FFFD. The converter is ready for new text afterwards.
+ * becomes U+FFFD. The converter is ready for new text afterwards. out
+ * must have room for CHARSET_FINISH_MAX more octets.
  */
 void charset_conv_finish(struct charset_conv *conv, struct buf *out);
 

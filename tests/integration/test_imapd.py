@@ -455,9 +455,11 @@ class ImapdTest(ImapTest):
                          b"RFC822.TEXT {7}\r\nhello\r\n)")
         self.assertTrue(all(p.endswith(":2,S") for p in self.files(md)))
 
-    def test_search_long_header_lines(self):
-        """Header lines and encoded-words as long as a line may be are
-        decoded for SEARCH; the session (and its process) goes on."""
+    def test_long_header_lines_and_odd_charsets(self):
+        """Header lines and encoded-words as long as a line may be, and
+        charsets iconv converts to more than 4 octets an octet or to
+        code points past U+10FFFF, are decoded for SEARCH and FETCH; the
+        session (and its process) goes on."""
         self.add_user("lena")
         c = self.raw("lena")
         c.cmd(b"SELECT INBOX")
@@ -465,7 +467,9 @@ class ImapdTest(ImapTest):
                 b"Subject: =?utf-8?q?" + b"y" * 2000 + b"_needle?=\r\n\r\n"
                 b"body\r\n",
                 b"Subject: short\r\nContent-Type: text/plain; "
-                b"charset=ucs-4be\r\n\r\n\x00\x11\x00\x00\x00\x00\x00z\r\n"]
+                b"charset=ucs-4be\r\nContent-Disposition: attachment; "
+                b"filename*=tscii''" + b"%82" * 300 + b"\r\n\r\n"
+                b"\x00\x11\x00\x00\x00\x00\x00z\r\n"]
         for n, msg in enumerate(msgs):
             tag = b"a%d" % n
             c.send(tag + b" APPEND INBOX {%d+}\r\n" % len(msg) + msg
@@ -475,6 +479,10 @@ class ImapdTest(ImapTest):
                          [b"* SEARCH 1 2", b"t3 OK Search completed."])
         self.assertEqual(c.cmd(b"SEARCH BODY z"),
                          [b"* SEARCH 3", b"t4 OK Search completed."])
+        r = c.cmd(b"FETCH 3 BODYSTRUCTURE")
+        self.assertEqual(r[-1], b"t5 OK Fetch completed.")
+        self.assertIn(b"(\"attachment\" (\"filename*\" \"utf-8''%E0%AE",
+                      r[0])
         self.assertEqual(self.raw("lena").cmd(b"NOOP"),
                          [b"t2 OK NOOP completed."])
 

@@ -179,6 +179,43 @@ test_charset_split(void **state)
 	buf_deinit(&split);
 }
 
+/*
+ * A charset that writes more than 4 octets for one (TSCII: up to 12) is
+ * cut at the documented maximum, at a character boundary, and leaves
+ * room for charset_conv_finish.
+ */
+static void
+test_charset_cut(void **state)
+{
+	uint8_t in[100];
+	struct buf out, enc;
+	struct charset_conv *cc = charset_conv_new("tscii");
+	size_t i;
+
+	(void)state;
+	memset(in, 0x82, sizeof(in));
+	buf_init(&out, CHARSET_OUT_MAX(sizeof(in)));
+	charset_conv_feed(cc, in, sizeof(in), &out);
+	assert_true(out.len > 4 * sizeof(in) - 12);
+	assert_true(out.len <= 4 * sizeof(in));
+	charset_conv_finish(cc, &out);
+	assert_int_equal(charset_utf8_valid_prefix(out.data, out.len), out.len);
+	charset_conv_free(&cc);
+
+	buf_init(&enc, 1024);
+	buf_append_str(&enc, "=?tscii?q?");
+	for (i = 0; i < 200; i++)
+		buf_append_str(&enc, "=82");
+	buf_append_str(&enc, "?=");
+	buf_deinit(&out);
+	buf_init(&out, 4096);
+	assert_int_equal(rfc2047_decode(enc.data, enc.len, &out), 0);
+	assert_int_equal(charset_utf8_valid_prefix(out.data, out.len), out.len);
+	assert_true(out.len > 0 && out.len <= 4 * 200);
+	buf_deinit(&enc);
+	buf_deinit(&out);
+}
+
 /* Header walk: fields, continuation lines, lines without colon. */
 static void
 test_header_walk(void **state)
@@ -242,6 +279,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_decode_long, testlib_setup,
 	                                    testlib_teardown),
 	    cmocka_unit_test_setup_teardown(test_charset_split, testlib_setup,
+	                                    testlib_teardown),
+	    cmocka_unit_test_setup_teardown(test_charset_cut, testlib_setup,
 	                                    testlib_teardown),
 	    cmocka_unit_test_setup_teardown(test_header_walk, testlib_setup,
 	                                    testlib_teardown),
