@@ -321,9 +321,10 @@ parse_params(struct lex *lx, struct param_set *set)
 				return;
 		}
 		len = lex_token(lx, &name);
+		/* Past the maximum rp is one past the array: no writes. */
 		if (len == 0 || !lex_special(lx, '=') ||
-		    !parse_param_name(name, len, rp) ||
-		    set->count == MIME_PARAMS_MAX) {
+		    set->count == MIME_PARAMS_MAX ||
+		    !parse_param_name(name, len, rp)) {
 			lex_skip_param(lx);
 			continue;
 		}

@@ -559,6 +559,34 @@ test_field_cut(void **state)
 	buf_deinit(&b);
 }
 
+/*
+ * Parameters past MIME_PARAMS_MAX are skipped, whatever their form, and
+ * the ones kept are intact.
+ */
+static void
+test_params_limit(void **state)
+{
+	struct mime_message *msg;
+	struct buf b;
+	size_t i;
+
+	(void)state;
+	buf_init(&b, 1 << 16);
+	buf_printf(&b, "Content-Type: text/plain");
+	for (i = 0; i < MIME_PARAMS_MAX + 20; i++)
+		buf_printf(&b, ";\n p%zu*%zu*=utf-8''v%%41%zu", i, i % 3, i);
+	buf_printf(&b, "\n\nbody\n");
+	msg = mime_parse(b.data, b.len, 0);
+	assert_int_equal(msg->root->param_count, MIME_PARAMS_MAX);
+	assert_string_equal(msg->root->params[0].name, "p0");
+	assert_string_equal(msg->root->params[0].value, "vA0");
+	assert_string_equal(msg->root->params[MIME_PARAMS_MAX - 1].value,
+	                    "vA63");
+	assert_int_equal(msg->root->body.octets, 5);
+	mime_message_free(&msg);
+	buf_deinit(&b);
+}
+
 /* A field name with a NUL or a space in it is not a field. */
 static void
 test_bad_field_name(void **state)
@@ -625,6 +653,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_field_cut, testlib_setup,
 	                                    testlib_teardown),
 	    cmocka_unit_test_setup_teardown(test_long_boundary, testlib_setup,
+	                                    testlib_teardown),
+	    cmocka_unit_test_setup_teardown(test_params_limit, testlib_setup,
 	                                    testlib_teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_field_name, testlib_setup,
 	                                    testlib_teardown),
