@@ -460,8 +460,8 @@ class ImapdTest(ImapTest):
         charsets iconv converts to more than 4 octets an octet or to
         code points past U+10FFFF, are decoded for SEARCH and FETCH; the
         session (and its process) goes on."""
-        self.add_user("lena")
-        c = self.raw("lena")
+        self.add_user("odette")
+        c = self.raw("odette")
         c.cmd(b"SELECT INBOX")
         msgs = [b"Subject: " + b"x" * 4000 + b" needle\r\n\r\nbody\r\n",
                 b"Subject: =?utf-8?q?" + b"y" * 2000 + b"_needle?=\r\n\r\n"
@@ -483,7 +483,7 @@ class ImapdTest(ImapTest):
         self.assertEqual(r[-1], b"t5 OK Fetch completed.")
         self.assertIn(b"(\"attachment\" (\"filename*\" \"utf-8''%E0%AE",
                       r[0])
-        self.assertEqual(self.raw("lena").cmd(b"NOOP"),
+        self.assertEqual(self.raw("odette").cmd(b"NOOP"),
                          [b"t2 OK NOOP completed."])
 
     def test_append_literals_and_uidplus(self):
