@@ -138,9 +138,9 @@ def pid_alive(pid):
 
 
 class LineClient:
-    """A raw client of a line protocol (POP3, IMAP) for conformance tests:
-    exact bytes out, CR LF lines and counted octets in, every read bounded
-    by timeout_s. The protocol clients add their own commands."""
+    """A raw client of a line protocol (SMTP, POP3, IMAP) for conformance
+    tests: exact bytes out, CR LF lines and counted octets in, every read
+    bounded by timeout_s. The protocol clients add their own commands."""
 
     def __init__(self, port, host="127.0.0.1", timeout_s=30):
         self.timeout_s = timeout_s
