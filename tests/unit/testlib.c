@@ -4,9 +4,11 @@
 #include "tests/unit/testlib.h"
 
 #include <ftw.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "lib/tls.h"
 
@@ -138,6 +140,17 @@ testlib_tmpdir(char *dir, size_t size, const char *name)
 
 	if (n < 0 || (size_t)n >= size || mkdtemp(dir) == NULL)
 		fail_msg("cannot make a temporary directory for %s", name);
+}
+
+void
+testlib_queue_tmpdir(char *dir, size_t size, const char *name)
+{
+	char priv[PATH_MAX];
+
+	testlib_tmpdir(dir, size, name);
+	snprintf(priv, sizeof(priv), "%s/private", dir);
+	if (mkdir(priv, 0700) < 0)
+		fail_msg("cannot make %s", priv);
 }
 
 void

@@ -41,6 +41,12 @@ int testlib_teardown(void **state);
  */
 void testlib_tmpdir(char *dir, size_t size, const char *name);
 
+/*
+ * testlib_queue_tmpdir - testlib_tmpdir with the private/ subdirectory a
+ * queue directory has (mode 0700).
+ */
+void testlib_queue_tmpdir(char *dir, size_t size, const char *name);
+
 /* testlib_rmtree - remove a directory tree (links are not followed). */
 void testlib_rmtree(const char *dir);
 

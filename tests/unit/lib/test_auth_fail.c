@@ -10,7 +10,6 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "lib/auth_fail.h"
@@ -24,11 +23,7 @@ static char dir[256];
 static int
 setup(void **state)
 {
-	char path[300];
-
-	testlib_tmpdir(dir, sizeof(dir), "test_auth_fail");
-	snprintf(path, sizeof(path), "%s/private", dir);
-	assert_int_equal(mkdir(path, 0700), 0);
+	testlib_queue_tmpdir(dir, sizeof(dir), "test_auth_fail");
 	return testlib_setup(state);
 }
 

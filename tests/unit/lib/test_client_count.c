@@ -20,17 +20,6 @@
 /* Room for a testlib_tmpdir path; short, so paths under it fit. */
 #define TEST_DIR_MAX 256
 
-/* tmpdir_new - a queue directory with private/ */
-static void
-tmpdir_new(char *dir, size_t size)
-{
-	char path[PATH_MAX];
-
-	testlib_tmpdir(dir, size, "test_client_count");
-	snprintf(path, sizeof(path), "%s/private", dir);
-	assert_int_equal(mkdir(path, 0700), 0);
-}
-
 /* addr_of - the 16-byte form of text, which must parse */
 static void
 addr_of(const char *text, uint8_t addr[CLIENT_COUNT_ADDR_SIZE])
@@ -129,7 +118,7 @@ test_arithmetic(void **state)
 	struct stat st;
 
 	(void)state;
-	tmpdir_new(dir, sizeof(dir));
+	testlib_queue_tmpdir(dir, sizeof(dir), "test_client_count");
 	t = client_count_new(dir, SERVICE);
 	assert_true(client_count_is_shared(t));
 	/* The service name is sanitized for the file name. */
@@ -173,7 +162,7 @@ test_other_process_counts(void **state)
 	pid_t pid;
 
 	(void)state;
-	tmpdir_new(dir, sizeof(dir));
+	testlib_queue_tmpdir(dir, sizeof(dir), "test_client_count");
 	t = client_count_new(dir, SERVICE);
 	assert_true(acquire(t, "192.0.2.1", 3, true));
 	assert_true(acquire(t, "192.0.2.1", 3, true));
@@ -232,7 +221,7 @@ test_dead_process_reclaimed(void **state)
 	pid_t pid;
 
 	(void)state;
-	tmpdir_new(dir, sizeof(dir));
+	testlib_queue_tmpdir(dir, sizeof(dir), "test_client_count");
 	t = client_count_new(dir, SERVICE);
 	assert_int_equal(pipe(to_parent), 0);
 	pid = fork();
@@ -270,7 +259,7 @@ test_full_table(void **state)
 	size_t i;
 
 	(void)state;
-	tmpdir_new(dir, sizeof(dir));
+	testlib_queue_tmpdir(dir, sizeof(dir), "test_client_count");
 	t = client_count_new(dir, SERVICE);
 	for (i = 0; i < CLIENT_COUNT_SLOTS; i++) {
 		snprintf(text, sizeof(text), "2001:db8::%zx", i);
@@ -299,7 +288,7 @@ test_corrupt_header(void **state)
 	FILE *f;
 
 	(void)state;
-	tmpdir_new(dir, sizeof(dir));
+	testlib_queue_tmpdir(dir, sizeof(dir), "test_client_count");
 	t = client_count_new(dir, SERVICE);
 	assert_true(acquire(t, "192.0.2.1", 1, true));
 	assert_false(acquire(t, "192.0.2.1", 1, true));

@@ -51,11 +51,7 @@ static char path[PATH_MAX];
 static int
 setup(void **state)
 {
-	char sub[PATH_MAX];
-
-	testlib_tmpdir(dir, sizeof(dir), "test_shm_table");
-	snprintf(sub, sizeof(sub), "%s/private", dir);
-	assert_int_equal(mkdir(sub, 0700), 0);
+	testlib_queue_tmpdir(dir, sizeof(dir), "test_shm_table");
 	snprintf(path, sizeof(path), "%s/private/" FILE_NAME, dir);
 	return testlib_setup(state);
 }

@@ -22,14 +22,10 @@ static char cert[300], key[300], missing[300];
 static int
 setup(void **state)
 {
-	char priv[300];
-
 	(void)state;
-	testlib_tmpdir(dir, sizeof(dir), "test_tls_server");
+	testlib_queue_tmpdir(dir, sizeof(dir), "test_tls_server");
 	testlib_tls_cert(dir, "pop", HOST, cert, key, sizeof(cert));
 	snprintf(missing, sizeof(missing), "%s/missing.pem", dir);
-	snprintf(priv, sizeof(priv), "%s/private", dir);
-	assert_int_equal(mkdir(priv, 0700), 0);
 	return 0;
 }
 

@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "lib/config.h"
@@ -46,13 +45,9 @@ load_cf(const char *extra)
 static int
 setup(void **state)
 {
-	char priv[300];
-
 	(void)state;
-	testlib_tmpdir(dir, sizeof(dir), "test_stls");
+	testlib_queue_tmpdir(dir, sizeof(dir), "test_stls");
 	testlib_tls_cert(dir, "pop", HOST, cert, key, sizeof(cert));
-	snprintf(priv, sizeof(priv), "%s/private", dir);
-	assert_int_equal(mkdir(priv, 0700), 0);
 	return 0;
 }
 
